@@ -1,0 +1,53 @@
+"""Per-request access to the emulator, its settings and the authenticated org."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import current_app, g, request
+
+from ..core.emulator import Emulator
+from ..core.errors import UnauthorizedError
+from ..core.orgs import Org
+from ..settings import Settings
+
+EXTENSION_KEY = "pixelbin_emulator"
+
+
+def emulator() -> Emulator:
+    return current_app.extensions[EXTENSION_KEY]["emulator"]
+
+
+def settings() -> Settings:
+    return current_app.extensions[EXTENSION_KEY]["settings"]
+
+
+def authenticate() -> None:
+    """``before_request`` of the platform API: ``Authorization: Bearer base64(apiSecret)``.
+
+    ``x-ebg-param`` / ``x-ebg-signature`` (sent by SDKs before 4.2) are ignored, as the real
+    platform API ignores them.
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthorizedError("Invalid authorization token")
+    try:
+        secret = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise UnauthorizedError("Invalid authorization token") from None
+    org = emulator().org_by_secret(secret)
+    if org is None:
+        raise UnauthorizedError("Invalid authorization token")
+    g.org = org
+
+
+def current_org() -> Org:
+    return g.org
+
+
+def external_base() -> str:
+    """Scheme, host and port that file URLs start with."""
+    configured = settings().external_url
+    return configured.rstrip("/") if configured else request.host_url.rstrip("/")

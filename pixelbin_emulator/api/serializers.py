@@ -1,0 +1,157 @@
+"""Records to the JSON shapes the real API answers with (pixelbin-wire.md section 5).
+
+Each function mirrors one captured response shape; ``orgId`` is an int, and folder items omit
+``access`` because the C# SDK's enum converter throws on ``null``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from ..core.clock import isoformat
+from ..core.names import has_extension
+from ..core.orgs import Org
+from ..core.records import Entry, File, Folder
+
+# RFC 3986 pchar minus "%": what may stand unescaped in a path segment.
+_PATH_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def cdn_path(org: Org, file: File, pattern: str = "original") -> str:
+    """``/v2/{cloudName}/{pattern}/{fileId}``, plus ``.{format}`` when the name has none."""
+    suffix = "" if has_extension(file.name) else f".{file.format}"
+    return f"/v2/{org.cloud_name}/{pattern}/{quote(file.file_id + suffix, safe=_PATH_SAFE)}"
+
+
+def file_url(org: Org, file: File, base: str) -> str:
+    return base + cdn_path(org, file)
+
+
+def file_object(org: Org, file: File, base: str) -> dict[str, Any]:
+    """getFileById / getFileByFileId / updateFile / deleteFile / deleteFiles items."""
+    return {
+        "_id": file.id,
+        "name": file.name,
+        "path": file.path,
+        "fileId": file.file_id,
+        "format": file.format,
+        "assetType": file.asset_type,
+        "access": file.access,
+        "size": file.size,
+        "isActive": file.is_active,
+        "tags": list(file.tags),
+        "metadata": file.metadata,
+        "url": file_url(org, file, base),
+        "meta": {},
+        "kvStore": [],
+        "height": file.height,
+        "width": file.width,
+        "createdAt": isoformat(file.created_at),
+        "updatedAt": isoformat(file.updated_at),
+    }
+
+
+def upload_object(org: Org, file: File, base: str) -> dict[str, Any]:
+    """fileUpload / urlUpload / signed-upload completion: the ingestion result."""
+    meta = {
+        "format": file.format,
+        "size": file.size,
+        "width": file.width,
+        "height": file.height,
+        "extension": file.extension,
+        "contentType": file.content_type,
+        "assetType": file.asset_type,
+        "isImageAsset": file.asset_type == "image",
+        "isAudioAsset": file.asset_type == "audio",
+        "isVideoAsset": file.asset_type == "video",
+        "isRawAsset": file.asset_type == "raw",
+        "isTransformationSupported": file.asset_type == "image",
+    }
+    return {
+        "orgId": org.org_id,
+        "type": "file",
+        "name": file.name,
+        "path": file.path,
+        "fileId": file.file_id,
+        "access": file.access,
+        "tags": list(file.tags),
+        "metadata": file.metadata,
+        "format": file.format,
+        "assetType": file.asset_type,
+        "size": file.size,
+        "width": file.width,
+        "height": file.height,
+        "context": {"steps": [], "req": {"headers": {}, "query": {}}, "meta": meta},
+        "isOriginal": True,
+        "_id": file.id,
+        "url": file_url(org, file, base),
+    }
+
+
+def folder_object(folder: Folder) -> dict[str, Any]:
+    """createFolder / updateFolder / deleteFolder."""
+    return {
+        "_id": folder.id,
+        "name": folder.name,
+        "path": folder.path,
+        "isActive": folder.is_active,
+    }
+
+
+def folder_details(org: Org, folder: Folder) -> dict[str, Any]:
+    """getFolderDetails: the explore-item shape with the file-only fields null."""
+    return {
+        "_id": folder.id,
+        "createdAt": isoformat(folder.created_at),
+        "updatedAt": isoformat(folder.updated_at),
+        "isActive": folder.is_active,
+        "orgId": org.org_id,
+        "type": "folder",
+        "name": folder.name,
+        "path": folder.path,
+        "fileId": None,
+        "format": None,
+        "size": None,
+        "tags": None,
+        "metadata": None,
+        "access": None,
+        "width": None,
+        "height": None,
+        "meta": {},
+        "kvStore": [],
+        "context": None,
+        "assetType": None,
+    }
+
+
+def ancestor_item(folder: Folder) -> dict[str, Any]:
+    return {"_id": folder.id, "path": folder.path, "name": folder.name, "type": "folder"}
+
+
+def list_item(org: Org, entry: Entry, base: str) -> dict[str, Any]:
+    """One ``listFiles`` item (the ``exploreItem`` schema)."""
+    common = {
+        "_id": entry.id,
+        "orgId": org.org_id,
+        "createdAt": isoformat(entry.created_at),
+        "updatedAt": isoformat(entry.updated_at),
+        "name": entry.name,
+        "path": entry.path,
+        "type": entry.type,
+        "isActive": entry.is_active,
+    }
+    if isinstance(entry, Folder):
+        return common
+    return common | {
+        "fileId": entry.file_id,
+        "format": entry.format,
+        "assetType": entry.asset_type,
+        "size": entry.size,
+        "tags": list(entry.tags),
+        "metadata": entry.metadata,
+        "access": entry.access,
+        "width": entry.width,
+        "height": entry.height,
+        "url": file_url(org, entry, base),
+    }

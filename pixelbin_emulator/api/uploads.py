@@ -1,0 +1,73 @@
+"""Routes for direct (multipart) and URL uploads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from ..core.assets import UploadSpec
+from ..core.errors import ValidationError
+from ..core.names import slugify, strip_extension
+from ..core.orgs import Org
+from . import parsing, url_sources
+from .context import authenticate, current_org, external_base
+from .serializers import upload_object
+
+bp = Blueprint("uploads", __name__, url_prefix="/service/platform/assets/v1.0")
+bp.before_request(authenticate)
+
+
+def with_source(metadata: dict[str, Any], source: str) -> dict[str, Any]:
+    """The service records how a file arrived (``{"source": "direct"}`` in captures)."""
+    return {"source": source} | metadata
+
+
+def default_name(org: Org, filename: str | None) -> str:
+    """The uploaded file's name minus its extension, or ``asset-XXXXXXXXX`` when that is empty."""
+    stem = strip_extension(filename) if filename else ""
+    return stem if slugify(stem) else f"asset-{org.ids.token(9)}"
+
+
+@bp.post("/upload/direct")
+def file_upload() -> Response:
+    if not request.mimetype.startswith("multipart/"):
+        raise ValidationError("fileUpload takes a multipart/form-data body")
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationError("file is required")
+    form = request.form
+    org = current_org()
+    filename = upload.filename or "file"
+    spec = UploadSpec(
+        data=upload.read(),
+        name=parsing.form_str(form, "name") or default_name(org, filename),
+        path=parsing.form_str(form, "path") or "",
+        access=parsing.form_str(form, "access"),
+        tags=parsing.form_tags(form),
+        metadata=with_source(parsing.form_metadata(form), "direct"),
+        overwrite=parsing.form_bool(form, "overwrite"),
+        filename_override=parsing.form_bool(form, "filenameOverride"),
+        filename=filename,
+    )
+    return jsonify(upload_object(org, org.assets.upload(spec), external_base()))
+
+
+@bp.post("/upload/url")
+def url_upload() -> Response:
+    body = parsing.json_body()
+    url = parsing.req_str(body, "url")
+    spec = UploadSpec(
+        data=b"",
+        name=parsing.opt_str(body, "name") or "",
+        path=parsing.opt_str(body, "path") or "",
+        access=parsing.opt_str(body, "access"),
+        tags=parsing.opt_str_list(body, "tags") or [],
+        metadata=with_source(parsing.opt_dict(body, "metadata") or {}, "url"),
+        overwrite=bool(parsing.opt_bool(body, "overwrite")),
+        filename_override=bool(parsing.opt_bool(body, "filenameOverride")),
+    )
+    org = current_org()
+    spec.data, spec.filename = url_sources.fetch(url)
+    spec.name = spec.name or default_name(org, spec.filename)
+    return jsonify(upload_object(org, org.assets.upload(spec), external_base()))

@@ -1,0 +1,78 @@
+"""Where ``urlUpload`` gets bytes from, without reaching the network unless allowed.
+
+``data:`` URLs and the emulator's own CDN URLs always work. Any other http(s) URL is fetched only
+when fetching is enabled (``--allow-fetch``), with a timeout and a size limit.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import mimetypes
+import urllib.error
+import urllib.request
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
+
+from flask import request
+
+from ..core.errors import EmulatorError, ValidationError
+from . import cdn
+from .context import settings
+
+
+def fetch(url: str) -> tuple[bytes, str | None]:
+    """Bytes at ``url`` and a filename hint (the last path segment), or a 400 saying why not."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "data":
+        mime = url[len("data:") :].split(",", 1)[0].split(";", 1)[0].strip().lower()
+        extension = mimetypes.guess_extension(mime) if mime else None
+        return _data_url(url), f"file{extension}" if extension else None
+    if scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationError(f"url {url!r} is not an http(s) or data: URL")
+    filename = unquote(parts.path.rsplit("/", 1)[-1]) or None
+    if _is_own(parts.netloc) and parts.path.startswith("/v2/"):
+        try:
+            target = cdn.resolve(parts.path)
+            cdn.check_access(target)
+        except EmulatorError as error:
+            raise ValidationError(f"url {url!r} could not be fetched: {error.message}") from None
+        return target.file.data, filename
+    if not settings().allow_fetch:
+        raise ValidationError(
+            f"url {url!r} is not on this emulator and fetching is disabled; start it with "
+            "--allow-fetch (PIXELBIN_EMULATOR_ALLOW_FETCH=1) or use a data: URL"
+        )
+    return _download(url), filename
+
+
+def _is_own(netloc: str) -> bool:
+    external = settings().external_url
+    own = {request.host.lower()}
+    if external:
+        own.add(urlsplit(external).netloc.lower())
+    return netloc.lower() in own
+
+
+def _data_url(url: str) -> bytes:
+    header, comma, payload = url[len("data:") :].partition(",")
+    if not comma:
+        raise ValidationError("data: URL has no ',' before its payload")
+    if header.lower().endswith(";base64"):
+        try:
+            return base64.b64decode(unquote(payload), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("data: URL has invalid base64") from None
+    return unquote_to_bytes(payload)
+
+
+def _download(url: str) -> bytes:
+    limit = settings().fetch_max_bytes
+    try:
+        with urllib.request.urlopen(url, timeout=settings().fetch_timeout) as response:
+            data = response.read(limit + 1)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise ValidationError(f"url {url!r} could not be fetched: {error}") from None
+    if len(data) > limit:
+        raise ValidationError(f"url {url!r} is larger than {limit} bytes")
+    return data

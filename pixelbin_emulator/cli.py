@@ -1,0 +1,102 @@
+"""``pixelbin-emulator``: start a local emulator.
+
+Every flag can also be set by an environment variable ``PIXELBIN_EMULATOR_<FLAG>`` (for example
+``PIXELBIN_EMULATOR_PORT=9000``); a flag on the command line wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .app import create_app
+from .core.emulator import Emulator
+from .core.errors import EmulatorError
+from .seeds import fixtures_dir, read_seed
+from .server import DEFAULT_THREADS, LiveServer
+from .settings import Settings
+
+ENV_PREFIX = "PIXELBIN_EMULATOR_"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name.upper().replace("-", "_"), default)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pixelbin-emulator",
+        description="An offline, in-memory emulator of the Pixelbin API.",
+        epilog="Flags may also come from PIXELBIN_EMULATOR_<FLAG>, e.g. PIXELBIN_EMULATOR_PORT.",
+    )
+    parser.add_argument("--host", default=_env("host", "127.0.0.1"))
+    parser.add_argument(
+        "--port", type=int, default=int(_env("port", "8080") or 0), help="0 picks a free port"
+    )
+    parser.add_argument("--api-secret", default=_env("api-secret"), help="secret of the org served")
+    parser.add_argument("--access-key", default=_env("access-key"), help="its CDN signing key")
+    parser.add_argument("--cloud-name", default=_env("cloud-name"), help="its cloud name")
+    parser.add_argument("--seed", default=_env("seed"), help="state document to start from")
+    parser.add_argument(
+        "--external-url", default=_env("external-url"), help="base of the file URLs it writes"
+    )
+    parser.add_argument(
+        "--allow-fetch",
+        action="store_true",
+        default=(_env("allow-fetch", "") or "").lower() in _TRUE,
+        help="let urlUpload fetch http(s) URLs that are not the emulator's own",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=int(_env("threads", str(DEFAULT_THREADS)) or 1)
+    )
+    return parser
+
+
+def _seed_document(args: argparse.Namespace) -> tuple[dict, Path]:
+    """The seed, with the first org's credentials replaced by the ones given as flags."""
+    doc, base_dir = read_seed(args.seed if args.seed else fixtures_dir())
+    overrides = {
+        "apiSecret": args.api_secret,
+        "accessKey": args.access_key,
+        "cloudName": args.cloud_name,
+    }
+    orgs = doc.get("orgs") if isinstance(doc, dict) else None
+    if isinstance(orgs, list) and orgs and isinstance(orgs[0], dict):
+        orgs[0].update({key: value for key, value in overrides.items() if value})
+    return doc, base_dir
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        doc, base_dir = _seed_document(args)
+        emulator = Emulator(doc, seed_dir=base_dir)
+        settings = Settings(external_url=args.external_url, allow_fetch=args.allow_fetch)
+        server = LiveServer(
+            create_app(emulator, settings),
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+        )
+    except (EmulatorError, FileNotFoundError, OSError) as error:
+        print(f"pixelbin-emulator: {getattr(error, 'message', error)}", file=sys.stderr)
+        return 2
+    print(f"pixelbin-emulator ready on {server.url}", flush=True)
+    for org in emulator.orgs():
+        print(
+            f"  org {org.org_id} ({org.name}): cloudName={org.cloud_name} "
+            f"apiSecret={org.api_secret} accessKey={org.access_key}",
+            flush=True,
+        )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    print("pixelbin-emulator stopped", flush=True)
+    return 0

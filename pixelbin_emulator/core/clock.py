@@ -1,0 +1,57 @@
+"""The emulator's clock.
+
+Every timestamp and every expiry check reads this clock instead of the system one, so tests can
+freeze and advance time without sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+
+class Clock:
+    """Wall-clock time with an optional frozen instant and a manual offset."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._frozen_at: float | None = None
+        self._offset = 0.0
+
+    def time(self) -> float:
+        """Seconds since the epoch, as the emulator sees them."""
+        frozen = self._frozen_at
+        return (frozen if frozen is not None else time.time()) + self._offset
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.time(), tz=UTC)
+
+    def freeze(self, at: float | None = None) -> None:
+        """Stop the clock at ``at`` (epoch seconds) or at the current emulated time."""
+        with self._lock:
+            self._frozen_at = self.time() - self._offset if at is None else at - self._offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += seconds
+
+    def unfreeze(self) -> None:
+        """Resume real time, keeping the offset accumulated by :meth:`advance`."""
+        with self._lock:
+            self._frozen_at = None
+
+    def reset(self) -> None:
+        with self._lock:
+            self._frozen_at = None
+            self._offset = 0.0
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+
+def isoformat(epoch_seconds: float) -> str:
+    """ISO-8601 in UTC with milliseconds and ``Z``, as the API writes ``createdAt``."""
+    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -1,0 +1,142 @@
+"""The emulator's whole state: a registry of orgs, one clock and one id source.
+
+:meth:`Emulator.reset` re-initialises the registry and reloads the seed, rather than clearing
+fields one by one, so a field added later can never survive a reset by mistake.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .assets import Limits
+from .clock import Clock
+from .errors import ConflictError, NotFoundError, ValidationError
+from .ids import IdFactory
+from .orgs import Org
+
+
+@dataclass
+class _Registry:
+    orgs: dict[int, Org] = field(default_factory=dict)
+    by_secret: dict[str, Org] = field(default_factory=dict)
+    by_access_key: dict[str, Org] = field(default_factory=dict)
+    by_cloud_name: dict[str, Org] = field(default_factory=dict)
+    next_org_id: int = 1
+
+
+class Emulator:
+    """Thread-safe registry of orgs.
+
+    ``seed`` is a state document (see :mod:`pixelbin_emulator.core.snapshot`); relative file
+    sources in it are read from ``seed_dir``.
+    """
+
+    def __init__(
+        self,
+        seed: dict[str, Any] | None = None,
+        *,
+        seed_dir: str | Path | None = None,
+        random_seed: int | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.clock = Clock()
+        self.limits = limits or Limits()
+        self._seed = seed
+        self._seed_dir = Path(seed_dir) if seed_dir else None
+        self._random_seed = random_seed
+        self._lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Return to the seed: drop every org and every change, and restart the clock."""
+        from .snapshot import load_state
+
+        with self._lock:
+            self.clock.reset()
+            self.ids = IdFactory(self._random_seed)
+            self._registry = _Registry()
+            if self._seed is not None:
+                load_state(self, self._seed, base_dir=self._seed_dir)
+
+    # -- orgs ------------------------------------------------------------------------------
+
+    def create_org(
+        self,
+        *,
+        name: str | None = None,
+        org_id: int | None = None,
+        cloud_name: str | None = None,
+        api_secret: str | None = None,
+        access_key: str | None = None,
+        created_at: float | None = None,
+    ) -> Org:
+        """Create an empty org; whatever is not given is generated and unique."""
+        with self._lock:
+            reg = self._registry
+            if org_id is None:
+                org_id = reg.next_org_id
+            if not isinstance(org_id, int) or isinstance(org_id, bool) or org_id < 1:
+                raise ValidationError("orgId must be a positive integer")
+            cloud_name = cloud_name or f"emulated-cloud-{self.ids.hex(6)}"
+            api_secret = api_secret or self.ids.uuid()
+            access_key = access_key or self.ids.uuid()
+            if len(api_secret) < 5:
+                raise ValidationError("apiSecret must be at least 5 characters (the SDKs' minimum)")
+            for taken, value, what in (
+                (reg.orgs, org_id, "orgId"),
+                (reg.by_secret, api_secret, "apiSecret"),
+                (reg.by_access_key, access_key, "accessKey"),
+                (reg.by_cloud_name, cloud_name, "cloudName"),
+            ):
+                if value in taken:
+                    raise ConflictError(f"an org with this {what} exists already")
+            org = Org(
+                org_id=org_id,
+                name=name or f"Org {org_id}",
+                cloud_name=cloud_name,
+                api_secret=api_secret,
+                access_key=access_key,
+                created_at=self.clock.time() if created_at is None else created_at,
+                ids=self.ids,
+                clock=self.clock,
+                limits=self.limits,
+            )
+            reg.orgs[org_id] = org
+            reg.by_secret[api_secret] = org
+            reg.by_access_key[access_key] = org
+            reg.by_cloud_name[cloud_name] = org
+            reg.next_org_id = max(reg.next_org_id, org_id + 1)
+            return org
+
+    def drop_org(self, org_id: int) -> Org:
+        with self._lock:
+            reg = self._registry
+            org = reg.orgs.pop(org_id, None)
+            if org is None:
+                raise NotFoundError(f"org {org_id} not found")
+            del reg.by_secret[org.api_secret]
+            del reg.by_access_key[org.access_key]
+            del reg.by_cloud_name[org.cloud_name]
+            return org
+
+    def org(self, org_id: int) -> Org:
+        try:
+            return self._registry.orgs[org_id]
+        except KeyError:
+            raise NotFoundError(f"org {org_id} not found") from None
+
+    def orgs(self) -> list[Org]:
+        with self._lock:
+            return list(self._registry.orgs.values())
+
+    def org_by_secret(self, api_secret: str) -> Org | None:
+        return self._registry.by_secret.get(api_secret)
+
+    def org_by_access_key(self, access_key: str) -> Org | None:
+        return self._registry.by_access_key.get(access_key)
+
+    def org_by_cloud_name(self, cloud_name: str) -> Org | None:
+        return self._registry.by_cloud_name.get(cloud_name)

@@ -1,0 +1,20 @@
+"""Settings of one emulator instance (what the CLI flags and environment variables set)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Base of the CDN URLs written into file objects, e.g. ``http://localhost:8080`` when the
+    #: emulator runs behind a proxy or in a container. ``None``: the address the request came to.
+    external_url: str | None = None
+    #: Whether ``urlUpload`` may fetch http(s) URLs that are not the emulator's own.
+    allow_fetch: bool = False
+    fetch_timeout: float = 10.0
+    fetch_max_bytes: int = 150 * MB
+    #: Largest request body accepted (a 150 MB upload plus its multipart framing).
+    max_content_length: int = 160 * MB
