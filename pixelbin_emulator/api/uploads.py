@@ -57,17 +57,25 @@ def file_upload() -> Response:
 def url_upload() -> Response:
     body = parsing.json_body()
     url = parsing.req_str(body, "url")
-    spec = UploadSpec(
-        data=b"",
-        name=parsing.opt_str(body, "name") or "",
-        path=parsing.opt_str(body, "path") or "",
-        access=parsing.opt_str(body, "access"),
-        tags=parsing.opt_str_list(body, "tags") or [],
-        metadata=with_source(parsing.opt_dict(body, "metadata") or {}, "url"),
-        overwrite=bool(parsing.opt_bool(body, "overwrite")),
-        filename_override=bool(parsing.opt_bool(body, "filenameOverride")),
-    )
+    name = parsing.opt_str(body, "name")
+    path = parsing.opt_str(body, "path") or ""
+    access = parsing.opt_str(body, "access")
+    tags = parsing.opt_str_list(body, "tags") or []
+    metadata = with_source(parsing.opt_dict(body, "metadata") or {}, "url")
+    overwrite = bool(parsing.opt_bool(body, "overwrite"))
+    filename_override = bool(parsing.opt_bool(body, "filenameOverride"))
     org = current_org()
-    spec.data, spec.filename = url_sources.fetch(url)
-    spec.name = spec.name or default_name(org, spec.filename)
+    fetched = url_sources.fetch(url)
+    spec = UploadSpec(
+        data=fetched.data,
+        name=name or default_name(org, fetched.filename),
+        path=path,
+        access=access,
+        tags=tags,
+        metadata=metadata,
+        overwrite=overwrite,
+        filename_override=filename_override,
+        filename=fetched.filename,
+        declared_format=fetched.declared_format,
+    )
     return jsonify(upload_object(org, org.assets.upload(spec), external_base()))

@@ -11,6 +11,7 @@ import binascii
 import mimetypes
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from flask import request
@@ -20,14 +21,23 @@ from . import cdn
 from .context import settings
 
 
-def fetch(url: str) -> tuple[bytes, str | None]:
-    """Bytes at ``url`` and a filename hint (the last path segment), or a 400 saying why not."""
+@dataclass(frozen=True)
+class Fetched:
+    data: bytes
+    #: The last path segment of the URL: the default name, and a format hint.
+    filename: str | None = None
+    #: From a ``data:`` URL's media type, for bytes whose format cannot be sniffed.
+    declared_format: str | None = None
+
+
+def fetch(url: str) -> Fetched:
+    """What ``url`` holds, or a 400 saying why it cannot be had."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "data":
         mime = url[len("data:") :].split(",", 1)[0].split(";", 1)[0].strip().lower()
         extension = mimetypes.guess_extension(mime) if mime else None
-        return _data_url(url), f"file{extension}" if extension else None
+        return Fetched(_data_url(url), declared_format=extension)
     if scheme not in ("http", "https") or not parts.netloc:
         raise ValidationError(f"url {url!r} is not an http(s) or data: URL")
     filename = unquote(parts.path.rsplit("/", 1)[-1]) or None
@@ -37,13 +47,13 @@ def fetch(url: str) -> tuple[bytes, str | None]:
             cdn.check_access(target)
         except EmulatorError as error:
             raise ValidationError(f"url {url!r} could not be fetched: {error.message}") from None
-        return target.file.data, filename
+        return Fetched(target.file.data, filename)
     if not settings().allow_fetch:
         raise ValidationError(
             f"url {url!r} is not on this emulator and fetching is disabled; start it with "
             "--allow-fetch (PIXELBIN_EMULATOR_ALLOW_FETCH=1) or use a data: URL"
         )
-    return _download(url), filename
+    return Fetched(_download(url), filename)
 
 
 def _is_own(netloc: str) -> bool:

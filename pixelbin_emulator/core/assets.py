@@ -19,7 +19,7 @@ from . import media
 from .errors import ConflictError, NotFoundError, UploadConflictError, ValidationError
 from .ids import IdFactory
 from .listing import Page, SortKey, check_paging, paginate, parse_sort, sort_entries
-from .names import clean_name, clean_path, join, normalize_path, split_file_id
+from .names import clean_name, clean_path, file_extension, join, normalize_path, split_file_id
 from .records import ACCESS_VALUES, DEFAULT_ACCESS, Entry, File, Folder
 
 LIST_SORT_KEYS = ("name", "createdAt", "updatedAt", "size", "format", "type", "fileId", "path")
@@ -183,7 +183,10 @@ class AssetTree:
         access = check_access(spec.access)
         info = media.sniff(spec.data, spec.filename, spec.declared_format)
         self._check_limits(spec.data, info)
-        extension = media.normalize_format(spec.declared_format or "") or info.format
+        extension = (
+            media.normalize_format(spec.declared_format or file_extension(spec.filename or ""))
+            or info.format
+        )
         etag = hashlib.md5(spec.data, usedforsecurity=False).hexdigest()
         with self._lock:
             existing = self.files_by_file_id.get(join(path, name))

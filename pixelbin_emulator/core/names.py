@@ -89,7 +89,14 @@ def split_file_id(file_id: str) -> tuple[str, str]:
 
 def has_extension(name: str) -> bool:
     """True when ``name`` ends in something that reads as a file extension."""
-    return bool(_EXTENSION.search(name))
+    return bool(file_extension(name))
+
+
+def file_extension(filename: str) -> str:
+    """``photo.final.jpeg`` -> ``jpeg``; ``""`` when there is none."""
+    base = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    match = _EXTENSION.search(base)
+    return match.group()[1:] if match and base[0] != "." else ""
 
 
 def strip_extension(filename: str) -> str:

@@ -1,0 +1,54 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+from typing import Any
+
+from PIL import Image
+from pixelbin.common.exceptions import PixelbinServerResponseError
+
+from pixelbin_emulator.core.snapshot import dump_state
+
+
+def png(width: int = 8, height: int = 6, color: str = "red") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def jpeg(width: int = 8, height: int = 6) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "blue").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def webp(width: int = 8, height: int = 6) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "green").save(buffer, "WEBP")
+    return buffer.getvalue()
+
+
+def sdk_error(error: PixelbinServerResponseError) -> dict[str, Any]:
+    """The JSON error body inside the SDK's exception (its message is ``str(bytes)``)."""
+    text = str(error.args[0] if error.args else error)
+    raw = ast.literal_eval(text) if text.startswith(("b'", 'b"')) else text.encode()
+    return json.loads(raw)
+
+
+def state(handle: Any) -> dict[str, Any]:
+    """Everything the test's org holds, for 'nothing changed' assertions."""
+    return dump_state(handle.emulator, handle.org_id)
+
+
+def assert_error(response: Any, status: int) -> dict[str, Any]:
+    """A raw HTTP response is an error in the API's format with this status."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"message", "status", "code", "exception"}, body
+    assert body["status"] == status
+    assert body["code"] == f"CG-{status:04d}"
+    assert body["message"]
+    return body
