@@ -1,0 +1,173 @@
+// Drives the official @pixelbin/admin SDK against the emulator. Every step prints "ok <name>";
+// the first failure prints "FAIL <name>: <error>" and exits 1; the end prints "done". Run by tests/test_js_sdk.py with
+// PIXELBIN_URL and PIXELBIN_SECRET set to a fresh org on a live emulator.
+"use strict";
+const assert = require("node:assert/strict");
+const { Readable } = require("node:stream");
+const { PixelbinConfig, PixelbinClient } = require("@pixelbin/admin");
+
+const pixelbin = new PixelbinClient(
+  new PixelbinConfig({ domain: process.env.PIXELBIN_URL, apiSecret: process.env.PIXELBIN_SECRET }),
+);
+const assets = pixelbin.assets;
+// A 1x1 PNG.
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+  "base64",
+);
+const stream = (bytes) => Readable.from([bytes]);
+
+async function step(name, body) {
+  try {
+    await body();
+    console.log(`ok ${name}`);
+  } catch (error) {
+    const details = error && error.details ? JSON.stringify(error.details) : "";
+    console.log(`FAIL ${name}: ${error && error.stack} ${details}`);
+    process.exit(1);
+  }
+}
+
+async function expectStatus(promise, status) {
+  await assert.rejects(promise, (error) => {
+    assert.equal(error.code, status, `expected ${status}, got ${error.code}: ${error.message}`);
+    return true;
+  });
+}
+
+(async () => {
+  let uploaded;
+  await step("fileUpload", async () => {
+    uploaded = await assets.fileUpload({
+      file: stream(PNG),
+      path: "js/dir",
+      name: "pic",
+      tags: ["a", "b"],
+      metadata: { m: 1 },
+      options: { originalFilename: "pic.png" },
+    });
+    assert.equal(uploaded.fileId, "js/dir/pic");
+    assert.equal(uploaded.format, "png");
+    assert.deepEqual(uploaded.tags, ["a", "b"]);
+  });
+  await step("fileUpload conflict is a 400", () =>
+    expectStatus(
+      assets.fileUpload({
+        file: stream(PNG),
+        path: "js/dir",
+        name: "pic",
+        options: { originalFilename: "pic.png" },
+      }),
+      400,
+    ),
+  );
+  await step("fileUpload filenameOverride", async () => {
+    const second = await assets.fileUpload({
+      file: stream(PNG),
+      path: "js/dir",
+      name: "pic",
+      filenameOverride: true,
+      options: { originalFilename: "pic.png" },
+    });
+    assert.notEqual(second.fileId, "js/dir/pic");
+    await assets.deleteFile({ fileId: second.fileId });
+  });
+  await step("urlUpload", async () => {
+    const copy = await assets.urlUpload({ url: uploaded.url, path: "js", name: "copy" });
+    assert.equal(copy.size, PNG.length);
+  });
+  await step("getFileById", async () => {
+    const file = await assets.getFileById({ _id: uploaded._id });
+    assert.equal(file.fileId, "js/dir/pic");
+  });
+  await step("getFileByFileId", async () => {
+    const file = await assets.getFileByFileId({ fileId: "js/dir/pic" });
+    assert.equal(file._id, uploaded._id);
+  });
+  await step("updateFile", async () => {
+    const file = await assets.updateFile({
+      fileId: "js/dir/pic",
+      name: "renamed",
+      access: "private",
+      tags: ["c"],
+    });
+    assert.equal(file.fileId, "js/dir/renamed");
+    assert.equal(file.access, "private");
+  });
+  let folder;
+  await step("createFolder", async () => {
+    folder = await assets.createFolder({ name: "made", path: "js/dir" });
+    assert.equal(folder.path, "js/dir");
+  });
+  await step("getFolderDetails", async () => {
+    const details = await assets.getFolderDetails({ path: "js/dir", name: "made" });
+    assert.equal(details._id, folder._id);
+  });
+  await step("updateFolder", async () => {
+    const updated = await assets.updateFolder({ folderId: "js/dir/made", isActive: false });
+    assert.equal(updated.isActive, false);
+  });
+  await step("getFolderAncestors", async () => {
+    const answer = await assets.getFolderAncestors({ _id: folder._id });
+    assert.deepEqual(
+      answer.ancestors.map((a) => a.name),
+      ["js", "dir"],
+    );
+  });
+  await step("listFiles with false booleans and tags", async () => {
+    const answer = await assets.listFiles({
+      path: "js/dir",
+      onlyFiles: true,
+      onlyFolders: false,
+      tags: ["c"],
+    });
+    assert.deepEqual(
+      answer.items.map((i) => i.name),
+      ["renamed"],
+    );
+    assert.equal(answer.page.current, 1);
+  });
+  await step("listFilesPaginator walks every page once", async () => {
+    for (let i = 0; i < 7; i++) {
+      await assets.fileUpload({
+        file: stream(PNG),
+        path: "js/many",
+        name: `f${i}`,
+        options: { originalFilename: "f.png" },
+      });
+    }
+    const paginator = assets.listFilesPaginator({ path: "js/many", pageSize: 3, sort: "-createdAt" });
+    const seen = [];
+    let pages = 0;
+    while (paginator.hasNext()) {
+      const { items, page } = await paginator.next();
+      seen.push(...items.map((i) => i._id));
+      pages += 1;
+      assert.ok(pages <= 3, "paginator did not stop");
+      assert.equal(page.size, items.length);
+    }
+    assert.equal(seen.length, 7);
+    assert.equal(new Set(seen).size, 7);
+  });
+  await step("deleteFiles", async () => {
+    const listing = await assets.listFiles({ path: "js/many", pageSize: 100 });
+    const deleted = await assets.deleteFiles({ ids: listing.items.map((i) => i._id) });
+    assert.ok(Array.isArray(deleted));
+    assert.equal(deleted.length, 7);
+  });
+  await step("deleteFile", async () => {
+    const file = await assets.deleteFile({ fileId: "js/dir/renamed" });
+    assert.equal(file._id, uploaded._id);
+  });
+  await step("getFileById of a deleted file is a 404", () =>
+    expectStatus(assets.getFileById({ _id: uploaded._id }), 404),
+  );
+  await step("deleteFolder", async () => {
+    const top = await assets.getFolderDetails({ path: "", name: "js" });
+    const deleted = await assets.deleteFolder({ _id: top._id });
+    assert.equal(deleted.name, "js");
+    const root = await assets.listFiles({});
+    assert.equal(root.page.itemTotal, 0);
+  });
+  console.log("done");
+})();
