@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, Verbosity, settings
 from pixelbin import PixelbinClient, PixelbinConfig
 
 from pixelbin_emulator.pytest_plugin import EmulatorHandle
+
+# Hypothesis profiles: "ci" (the default) keeps the whole suite within minutes on 2 cores and is
+# derandomized so CI is repeatable; "long" explores far more (HYPOTHESIS_PROFILE=long).
+settings.register_profile(
+    "ci",
+    max_examples=30,
+    stateful_step_count=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "long",
+    max_examples=1000,
+    stateful_step_count=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    verbosity=Verbosity.normal,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
