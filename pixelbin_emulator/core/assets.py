@@ -430,10 +430,10 @@ class AssetTree:
 
     # -- whole tree --------------------------------------------------------------------------
 
-    def entries(self) -> Iterator[Entry]:
+    def entries(self) -> list[Entry]:
         """Every folder and file, parents before children (the order a snapshot needs)."""
         with self._lock:
-            yield from list(self._walk(""))
+            return list(self._walk(""))
 
     def restore(self, entry: Entry) -> None:
         """Put a record back exactly as a snapshot holds it (ids, timestamps, sequence).
