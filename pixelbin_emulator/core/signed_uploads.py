@@ -252,7 +252,7 @@ class SignedUploads:
             self._sessions[session.id] = session
         return session
 
-    def _session(self, upload_id: str) -> UploadSession:
+    def session(self, upload_id: str) -> UploadSession:
         with self._lock:
             session = self._sessions.get(upload_id)
         if session is None:
@@ -273,7 +273,8 @@ class SignedUploads:
     def create_multipart(self, request: SignedUploadRequest) -> MultipartTicket:
         fmt = _check_format(request.format)
         seconds = _check_expiry(request.expiry)
-        name = _with_extension(request.name or f"asset-{self._org.ids.token(9)}", fmt)
+        stem = clean_name(request.name) if request.name else f"asset-{self._org.ids.token(9)}"
+        name = _with_extension(stem, fmt)
         session = self._open(request, name, fmt, seconds, v2=True)
         query = {
             "pbe": str(int(session.expires_at * 1000)),
@@ -293,7 +294,7 @@ class SignedUploads:
             raise InvalidSignatureError("Invalid signature: the upload URL was altered")
         if self._org.clock.time() * 1000 > int(params["pbe"]):
             raise SignedUrlExpiredError("the signed upload URL has expired")
-        return self._session(params["pbu"])
+        return self.session(params["pbu"])
 
     @staticmethod
     def _check_asset_data(session: UploadSession, sent: Any) -> None:
@@ -394,7 +395,7 @@ class SignedUploads:
         for condition in conditions:
             _check_condition(condition, form, len(data))
         try:
-            session = self._session(form.get("x-amz-meta-token", ""))
+            session = self.session(form.get("x-amz-meta-token", ""))
         except NotFoundError:
             raise S3Error("AccessDenied", "this presigned POST is unknown") from None
         with session.lock:
