@@ -349,13 +349,19 @@ def test_completed_upload_cannot_be_used_again(api, pixelbin_emulator):
     assert pixelbin_emulator.org.signed_uploads.session(upload_id).parts == {}
 
 
-def test_failed_completion_keeps_nothing_visible(api, sdk):
+def test_failed_completion_keeps_the_parts(api, sdk):
     sdk.uploader.upload(b"first", name="taken")
     presigned = create_v2(api, name="taken")
     url, asset = presigned["url"], presigned["fields"][ASSET]
-    put_part(url, 1, b"second", asset)
-    assert_error(complete(url, [1], asset), 400, "FileAlreadyExistsError")
+    put_part(url, 1, b"sec", asset)
+    put_part(url, 2, b"ond", asset)
+    assert_error(complete(url, [1, 2], asset), 400, "FileAlreadyExistsError")
     assert requests.get(sdk.assets.getFileByFileId(fileId="taken.jpeg")["url"]).content == b"first"
+    # The parts survive the failure: once the name is free, the same completion succeeds.
+    sdk.assets.deleteFile(fileId="taken.jpeg")
+    put_part(url, 2, b"OND", asset)
+    response = complete(url, [1, 2], asset)
+    assert requests.get(response.json()["url"]).content == b"secOND"
 
 
 @pytest.mark.parametrize(
