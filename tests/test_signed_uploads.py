@@ -20,6 +20,7 @@ from pixelbin.common.exceptions import PixelbinServerResponseError
 from pixelbin_emulator.app import create_app
 from pixelbin_emulator.core.assets import Limits
 from pixelbin_emulator.core.emulator import Emulator
+from pixelbin_emulator.core.errors import NotFoundError
 from pixelbin_emulator.core.signed_uploads import DEFAULT_EXPIRY, MAX_EXPIRY, POST_MAX_BYTES
 from pixelbin_emulator.core.signing import hmac_hex
 from pixelbin_emulator.settings import Settings
@@ -585,3 +586,17 @@ def test_v1_upload_rules_apply(api, sdk):
     presigned = create_v1(api, name="dup.png", overwrite=True)
     assert browser_post(presigned["url"], presigned["fields"], b"second").status_code == 204
     assert requests.get(sdk.assets.getFileByFileId(fileId="dup.png")["url"]).content == b"second"
+
+
+def test_expired_sessions_are_dropped(api, pixelbin_emulator):
+    uploads = pixelbin_emulator.org.signed_uploads
+    old = dict(parse_qsl(urlsplit(create_v2(api, expiry=1)["url"]).query))["pbu"]
+    assert uploads.session(old).parts == {}
+    clock = pixelbin_emulator.emulator.clock
+    clock.advance(2)
+    try:
+        create_v2(api)
+    finally:
+        clock.reset()
+    with pytest.raises(NotFoundError):
+        uploads.session(old)

@@ -281,11 +281,6 @@ class SignedUploads:
     def org(self) -> Org:
         return self._org
 
-    @property
-    def open_count(self) -> int:
-        with self._lock:
-            return len(self._sessions)
-
     # -- v2: signed multipart --------------------------------------------------------------
 
     def create_multipart(self, request: SignedUploadRequest) -> MultipartTicket:
