@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Response, request
 
-from ..core.errors import NotFoundError, UnauthorizedError
+from ..core.errors import NotFoundError
 from ..core.media import normalize_format
 from ..core.orgs import Org
 from ..core.records import File
+from ..core.signing import CdnSignature, encode_uri, verify_cdn_url
 from .context import emulator
 
 bp = Blueprint("cdn", __name__)
 
 _ZONE = re.compile(r"^[A-Za-z0-9_-]{6}$")
 _VERSION = re.compile(r"^v[12]$")
+_PUBLIC_CACHE = "public, max-age=31536000"
 
 
 @dataclass(frozen=True)
@@ -59,21 +62,43 @@ def _find_file(org: Org, file_path: str) -> File:
     return file
 
 
-def check_access(target: CdnTarget) -> None:
-    """Private files are never served unsigned."""
-    if target.file.access != "public-read":
-        raise UnauthorizedError("this asset is private: request it with a signed URL")
+def check_access(target: CdnTarget, path: str, query: str) -> None:
+    """Private files are served only on a valid signed URL; a signature sent is always checked.
+
+    ``path`` is the request path as sent (percent-encoded) and ``query`` the raw query string.
+    A signed URL for a public file that was altered or has expired is refused too, as the docs
+    say of signed URLs in general; the same URL without ``pbs``/``pbe``/``pbt`` is served.
+    """
+    org = target.org
+    if target.file.access != "public-read" or CdnSignature.from_query(query).present:
+        verify_cdn_url(
+            (path, unquote(path)),
+            query,
+            api_secret=org.api_secret,
+            access_key=org.access_key,
+            now=org.clock.time(),
+        )
+
+
+def _raw_path() -> str:
+    """The path as the client sent it (signatures are over that spelling), if the server says."""
+    raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI")
+    if not raw:
+        return encode_uri(request.path)
+    return urlsplit(raw).path if "://" in raw.split("?", 1)[0] else raw.split("?", 1)[0]
 
 
 @bp.get("/v2/<path:cdn_path>")
 def serve(cdn_path: str) -> Response:
     target = resolve("v2/" + cdn_path)
-    check_access(target)
+    check_access(target, _raw_path(), request.query_string.decode("utf-8", "replace"))
     file = target.file
     response = Response(file.data, mimetype=file.content_type)
     response.set_etag(file.etag)
     response.last_modified = file.updated_at
-    response.headers["Cache-Control"] = "public, max-age=31536000"
+    # A private file's bytes must not outlive its signed URL in a shared cache.
+    private = file.access != "public-read"
+    response.headers["Cache-Control"] = "private, no-cache" if private else _PUBLIC_CACHE
     if target.pattern != "original":
         response.headers["X-Pixelbin-Emulator-Transformation"] = "not-applied"
     return response.make_conditional(request, accept_ranges=True, complete_length=file.size)

@@ -44,7 +44,7 @@ def fetch(url: str) -> Fetched:
     if _is_own(parts.netloc) and parts.path.startswith("/v2/"):
         try:
             target = cdn.resolve(parts.path)
-            cdn.check_access(target)
+            cdn.check_access(target, parts.path, parts.query)
         except EmulatorError as error:
             raise ValidationError(f"url {url!r} could not be fetched: {error.message}") from None
         return Fetched(target.file.data, filename)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .assets import AssetTree, Limits
 from .clock import Clock
 from .ids import IdFactory
+from .signed_uploads import SignedUploads
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class Org:
 
     def __post_init__(self) -> None:
         self.assets = AssetTree(self.lock, self.ids, self.clock.time, self.limits)
+        self.signed_uploads = SignedUploads(self)
 
     @property
     def credentials(self) -> Credentials:

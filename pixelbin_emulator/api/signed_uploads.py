@@ -1,0 +1,146 @@
+"""Routes for signed uploads: creating signed URLs (authenticated) and using them (not).
+
+v2: ``POST /service/platform/assets/v2.0/upload/signed-url`` answers a URL on
+``/service/public/assets/v1.0/signed-multipart`` (the path the frontend helper dispatches on),
+already carrying a query so the SDKs can append ``&partNumber=N``. Parts answer exactly 204,
+the completion 200 with the upload object.
+
+v1: ``POST /service/platform/assets/v1.0/upload/signed-url`` answers an S3-style presigned POST
+aimed at ``/service/public/assets/v1.0/s3/{bucket}``, which answers as S3 does: 204 by default,
+and ``<Error><Code>..</Code></Error>`` XML on rejection.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..core.errors import EmulatorError, ValidationError
+from ..core.records import File
+from ..core.signed_uploads import (
+    ASSET_DATA_FIELD,
+    BUCKET,
+    S3Error,
+    SignedUploadRequest,
+    multipart_uploads,
+    post_uploads,
+)
+from . import parsing
+from .context import authenticate, current_org, emulator, external_base
+from .serializers import upload_object
+
+bp = Blueprint("signed_uploads", __name__)
+
+PLATFORM = "/service/platform/assets"
+PUBLIC = "/service/public/assets/v1.0"
+MULTIPART_PATH = f"{PUBLIC}/signed-multipart"
+_TOO_LARGE = "Your proposed upload exceeds the maximum allowed size"
+_SUCCESS_STATUSES = {"200": 200, "201": 201, "204": 204}
+
+
+def _signed_upload_request(*, with_expiry: bool) -> SignedUploadRequest:
+    body = parsing.json_body()
+    return SignedUploadRequest(
+        name=parsing.opt_str(body, "name") or None,
+        path=parsing.opt_str(body, "path"),
+        format=parsing.opt_str(body, "format") or None,
+        access=parsing.opt_str(body, "access"),
+        tags=parsing.opt_str_list(body, "tags") or [],
+        metadata=parsing.opt_dict(body, "metadata") or {},
+        overwrite=bool(parsing.opt_bool(body, "overwrite")),
+        filename_override=bool(parsing.opt_bool(body, "filenameOverride")),
+        expiry=parsing.opt_int(body, "expiry") if with_expiry else None,
+    )
+
+
+# -- v2: signed multipart ------------------------------------------------------------------
+
+
+@bp.post(f"{PLATFORM}/v2.0/upload/signed-url")
+def create_signed_url_v2() -> Response:
+    authenticate()
+    ticket = current_org().signed_uploads.create_multipart(_signed_upload_request(with_expiry=True))
+    url = f"{external_base()}{MULTIPART_PATH}?{urlencode(ticket.query)}"
+    return jsonify(presignedUrl={"url": url, "fields": {ASSET_DATA_FIELD: ticket.asset_data}})
+
+
+@bp.put(MULTIPART_PATH)
+def upload_part() -> Response:
+    uploads = multipart_uploads(emulator(), request.args)
+    raw_number = request.args.get("partNumber")
+    if not raw_number:
+        raise ValidationError("partNumber is required")
+    part_number = parsing.parse_int(raw_number, "partNumber")
+    if not request.mimetype.startswith("multipart/"):
+        raise ValidationError("a part is sent as a multipart/form-data body")
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationError("file is required")
+    # Read once: werkzeug spooled a large part to a temporary file, this is its only copy.
+    uploads.add_part(request.args, part_number, request.form.get(ASSET_DATA_FIELD), upload.read())
+    return Response(status=204)
+
+
+@bp.post(MULTIPART_PATH)
+def complete_upload() -> Response:
+    uploads = multipart_uploads(emulator(), request.args)
+    body = parsing.json_body()
+    file = uploads.complete(request.args, body.get("parts"), body.get(ASSET_DATA_FIELD))
+    return jsonify(upload_object(uploads.org, file, external_base()))
+
+
+# -- v1: S3-style presigned POST -------------------------------------------------------------
+
+
+@bp.post(f"{PLATFORM}/v1.0/upload/signed-url")
+def create_signed_url() -> Response:
+    authenticate()
+    ticket = current_org().signed_uploads.create_post(_signed_upload_request(with_expiry=False))
+    url = f"{external_base()}{PUBLIC}/s3/{ticket.bucket}"
+    return jsonify(s3PresignedUrl={"url": url, "fields": ticket.fields})
+
+
+def _s3_error(status: int, code: str, message: str) -> Response:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+    )
+    return Response(body, status=status, mimetype="application/xml")
+
+
+def _s3_success(file: File, key: str) -> Response:
+    status = _SUCCESS_STATUSES.get(request.form.get("success_action_status", ""), 204)
+    if status != 201:
+        return Response(status=status)
+    location = f"{external_base()}{PUBLIC}/s3/{BUCKET}/{key}"
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<PostResponse><Location>{escape(location)}</Location><Bucket>{BUCKET}</Bucket>"
+        f'<Key>{escape(key)}</Key><ETag>"{file.etag}"</ETag></PostResponse>'
+    )
+    return Response(body, status=201, mimetype="application/xml")
+
+
+@bp.post(f"{PUBLIC}/s3/<bucket>")
+def post_object(bucket: str) -> Response:
+    """A browser-style form POST: every field first, then ``file``."""
+    try:
+        if bucket != BUCKET:
+            raise S3Error("NoSuchBucket", "The specified bucket does not exist", 404)
+        if not request.mimetype.startswith("multipart/"):
+            message = "Bucket POST must be of the enclosure-type multipart/form-data"
+            raise S3Error("InvalidArgument", message, 400)
+        fields = request.form.to_dict()
+        upload = request.files.get("file")
+        uploads = post_uploads(emulator(), fields)
+        file = uploads.post(fields, upload.read() if upload is not None else None)
+        return _s3_success(file, fields.get("key", ""))
+    except RequestEntityTooLarge:
+        return _s3_error(400, "EntityTooLarge", _TOO_LARGE)
+    except S3Error as error:
+        return _s3_error(error.status, error.code, error.message)
+    except EmulatorError as error:
+        return _s3_error(error.status, error.exception, error.message)

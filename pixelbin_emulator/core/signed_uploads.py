@@ -1,0 +1,489 @@
+"""Signed uploads: sessions the platform API opens and unauthenticated clients complete.
+
+v2 (``createSignedUrlV2``, what the SDKs' ``uploader.upload`` uses) hands out a signed multipart
+URL: parts are PUT to it (concurrently, out of order, possibly repeated), then a POST lists the
+parts and the file is assembled and stored. v1 (``createSignedUrl``) hands out an S3-style
+presigned POST: a policy (expiry, size range, exact field values) and its signature.
+
+Either way the file is created by :meth:`AssetTree.upload`, so the rules of a direct upload apply
+(ancestors, slugify, sniffing, overwrite / filenameOverride), and nothing is visible before the
+upload is complete. A part's bytes are held once, in the session, until the file is stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .assets import UploadSpec, check_access
+from .clock import isoformat
+from .errors import EmulatorError, ForbiddenError, NotFoundError, ValidationError
+from .media import normalize_format
+from .names import clean_name, clean_path, join
+from .records import File
+from .signing import hmac_hex, matches
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
+    from .orgs import Org
+
+DEFAULT_EXPIRY = 3000
+MAX_EXPIRY = 3600
+DEFAULT_FORMAT = "jpeg"
+MAX_PART_NUMBER = 10_000
+POST_POLICY_SECONDS = 300
+POST_MAX_BYTES = 157_286_400
+BUCKET = "pixelbin-emulator-assets"
+ASSET_DATA_FIELD = "x-pixb-meta-assetdata"
+MULTIPART_PARAMS = ("pbs", "pbe", "pbt", "pbo", "pbu")
+
+_FORMAT = re.compile(r"[a-z0-9]{1,16}", re.ASCII)
+
+
+class InvalidSignatureError(ForbiddenError):
+    exception = "InvalidSignatureError"
+
+
+class SignedUrlExpiredError(ForbiddenError):
+    exception = "SignedUrlExpiredError"
+
+
+class MissingMultipartMetaError(ValidationError):
+    """Name and message SEEN in a real response (pixelbin-wire.md section 7)."""
+
+    exception = "MissingMultipartMetaError"
+
+
+class InvalidMultipartMetaError(ValidationError):
+    exception = "InvalidMultipartMetaError"
+
+
+class UploadCompletedError(ValidationError):
+    exception = "UploadAlreadyCompletedError"
+
+
+class S3Error(EmulatorError):
+    """A rejection of the v1 presigned POST, answered as S3 answers (``<Error><Code>``)."""
+
+    def __init__(self, code: str, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.exception = code
+
+
+@dataclass(slots=True)
+class SignedUploadRequest:
+    """The body of ``createSignedUrl`` / ``createSignedUrlV2``, parsed into Python types."""
+
+    name: str | None = None
+    path: str | None = None
+    format: str | None = None
+    access: str | None = None
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    overwrite: bool = False
+    filename_override: bool = False
+    expiry: int | None = None
+
+
+@dataclass(eq=False)
+class UploadSession:
+    """One signed upload: what the file will be, until when, and the parts received so far."""
+
+    id: str
+    name: str
+    path: str
+    format: str
+    access: str
+    tags: list[str]
+    metadata: dict[str, Any]
+    overwrite: bool
+    filename_override: bool
+    expires_at: float
+    keep_extension: bool
+    asset_data: dict[str, Any] = field(default_factory=dict)
+    parts: dict[int, bytes | memoryview] = field(default_factory=dict)
+    size: int = 0
+    completed: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def spec(self, data: bytes) -> UploadSpec:
+        return UploadSpec(
+            data=data,
+            name=self.name,
+            path=self.path,
+            access=self.access,
+            tags=list(self.tags),
+            metadata=dict(self.metadata),
+            overwrite=self.overwrite,
+            filename_override=self.filename_override,
+            filename=self.name,
+            declared_format=self.format,
+            keep_extension=self.keep_extension,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartTicket:
+    """What ``createSignedUrlV2`` answers: the URL's query and the asset-data field."""
+
+    query: dict[str, str]
+    asset_data: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostTicket:
+    """What ``createSignedUrl`` answers: the bucket the form posts to and its fields."""
+
+    bucket: str
+    fields: dict[str, str]
+
+
+def _check_format(raw: str | None) -> str:
+    fmt = normalize_format(raw) if raw else DEFAULT_FORMAT
+    if not _FORMAT.fullmatch(fmt):
+        raise ValidationError("format must be 1 to 16 letters or digits, e.g. jpeg")
+    return fmt
+
+
+def _check_expiry(raw: int | None) -> int:
+    if raw is None:
+        return DEFAULT_EXPIRY
+    if not 1 <= raw <= MAX_EXPIRY:
+        raise ValidationError(f"expiry must be between 1 and {MAX_EXPIRY} seconds")
+    return raw
+
+
+def _with_extension(name: str, fmt: str) -> str:
+    """v2 names carry ``.{format}``; a name that already ends in it is left alone."""
+    stem, dot, ext = name.rpartition(".")
+    if dot and stem and normalize_format(ext) == fmt:
+        return name
+    return f"{name}.{fmt}"
+
+
+def _multipart_message(params: Mapping[str, str]) -> str:
+    return "signed-multipart\n" + "\n".join(params[key] for key in ("pbo", "pbu", "pbe", "pbt"))
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _assemble(
+    parts: dict[int, bytes | memoryview], numbers: list[int]
+) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """Join the listed parts, releasing each once copied; also where each part landed.
+
+    BytesIO grows in place and ``getvalue`` hands over its buffer without a copy, so the peak is
+    about one file plus one part, not two files as with ``b"".join``.
+    """
+    buffer = io.BytesIO()
+    spans = []
+    for number in numbers:
+        start = buffer.tell()
+        buffer.write(parts.pop(number))
+        spans.append((number, start, buffer.tell()))
+    return buffer.getvalue(), spans
+
+
+def _part_numbers(parts: Any) -> list[int]:
+    if not isinstance(parts, list):
+        raise ValidationError("parts must be a list of part numbers")
+    numbers = []
+    for number in parts:
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise ValidationError("parts must be a list of part numbers")
+        if not 1 <= number <= MAX_PART_NUMBER:
+            raise ValidationError(f"part numbers run from 1 to {MAX_PART_NUMBER}")
+        numbers.append(number)
+    if len(set(numbers)) != len(numbers):
+        raise ValidationError("parts lists a part more than once")
+    return numbers
+
+
+class SignedUploads:
+    """An org's open upload sessions. Thread-safe: parts of one upload arrive concurrently.
+
+    ``_lock`` guards the session table only; each session's own lock serialises its parts and
+    its completion, so a large assembly never blocks other uploads.
+    """
+
+    def __init__(self, org: Org) -> None:
+        self._org = org
+        self._lock = threading.Lock()
+        self._sessions: dict[str, UploadSession] = {}
+
+    def _open(
+        self, request: SignedUploadRequest, name: str, fmt: str, seconds: int, *, v2: bool
+    ) -> UploadSession:
+        """Validate the request and register a session; expired sessions are dropped here."""
+        org = self._org
+        path = clean_path(request.path or "")
+        name = clean_name(name)
+        access = check_access(request.access)
+        now = org.clock.time()
+        session = UploadSession(
+            id=org.ids.uuid(),
+            name=name,
+            path=path,
+            format=fmt,
+            access=access,
+            tags=list(request.tags),
+            metadata={},
+            overwrite=request.overwrite,
+            filename_override=request.filename_override,
+            expires_at=now + seconds,
+            keep_extension=v2,
+        )
+        announced = {"source": "signedUrl"} | ({"publicUploadId": session.id} if v2 else {})
+        # The completed v2 upload answered metadata.source "direct" in a real capture.
+        stored = {"source": "direct", "publicUploadId": session.id} if v2 else announced
+        session.metadata = stored | request.metadata
+        session.asset_data = {
+            "orgId": org.org_id,
+            "type": "file",
+            "name": name,
+            "path": path,
+            "fileId": join(path, name),
+            "format": fmt,
+            "s3Bucket": BUCKET,
+            "s3Key": f"uploads/{org.cloud_name}/original/{org.ids.uuid()}.{fmt}",
+            "access": access,
+            "tags": list(request.tags),
+            "metadata": announced | request.metadata,
+            "overwrite": request.overwrite,
+            "filenameOverride": request.filename_override,
+        }
+        with self._lock:
+            for key in [k for k, s in self._sessions.items() if s.expires_at < now]:
+                del self._sessions[key]
+            self._sessions[session.id] = session
+        return session
+
+    def session(self, upload_id: str) -> UploadSession:
+        with self._lock:
+            session = self._sessions.get(upload_id)
+        if session is None:
+            raise NotFoundError(f"upload {upload_id!r} not found")
+        return session
+
+    @property
+    def org(self) -> Org:
+        return self._org
+
+    # -- v2: signed multipart --------------------------------------------------------------
+
+    def create_multipart(self, request: SignedUploadRequest) -> MultipartTicket:
+        fmt = _check_format(request.format)
+        seconds = _check_expiry(request.expiry)
+        stem = clean_name(request.name) if request.name else f"asset-{self._org.ids.token(9)}"
+        name = _with_extension(stem, fmt)
+        session = self._open(request, name, fmt, seconds, v2=True)
+        query = {
+            "pbe": str(int(session.expires_at * 1000)),
+            "pbt": self._org.access_key,
+            "pbo": str(self._org.org_id),
+            "pbu": session.id,
+        }
+        pbs = hmac_hex(self._org.api_secret, _multipart_message(query))
+        return MultipartTicket({"pbs": pbs} | query, _json_text(session.asset_data))
+
+    def _verify_multipart(self, params: Mapping[str, str]) -> UploadSession:
+        """The session a signed multipart URL names; its signature and expiry are checked."""
+        if any(not params.get(key) for key in MULTIPART_PARAMS):
+            raise InvalidSignatureError("Invalid signature: the URL lacks pbs/pbe/pbt/pbo/pbu")
+        expected = hmac_hex(self._org.api_secret, _multipart_message(params))
+        if not matches(expected, params["pbs"]):
+            raise InvalidSignatureError("Invalid signature: the upload URL was altered")
+        if self._org.clock.time() * 1000 > int(params["pbe"]):
+            raise SignedUrlExpiredError("the signed upload URL has expired")
+        return self.session(params["pbu"])
+
+    @staticmethod
+    def _check_asset_data(session: UploadSession, sent: Any) -> None:
+        if sent is None or sent == "":
+            raise MissingMultipartMetaError(f"Missing {ASSET_DATA_FIELD} field")
+        try:
+            value = json.loads(sent) if isinstance(sent, str) else sent
+        except ValueError:
+            value = None
+        if value != session.asset_data:
+            raise InvalidMultipartMetaError(f"{ASSET_DATA_FIELD} does not match the signed upload")
+
+    def add_part(
+        self, params: Mapping[str, str], part_number: int, asset_data: Any, data: bytes
+    ) -> None:
+        """Store part ``part_number``; a part sent again replaces the earlier one."""
+        session = self._verify_multipart(params)
+        self._check_asset_data(session, asset_data)
+        if not 1 <= part_number <= MAX_PART_NUMBER:
+            raise ValidationError(f"partNumber must be between 1 and {MAX_PART_NUMBER}")
+        limit = self._org.limits.max_file_bytes
+        with session.lock:
+            if session.completed:
+                raise UploadCompletedError("this upload was completed already")
+            size = session.size - len(session.parts.get(part_number, b"")) + len(data)
+            if size > limit:
+                raise ValidationError(f"files may be at most {limit // (1024 * 1024)} MB")
+            session.parts[part_number] = data
+            session.size = size
+
+    def complete(self, params: Mapping[str, str], parts: Any, asset_data: Any) -> File:
+        """Assemble the listed parts in order and store the file; the session is then spent."""
+        session = self._verify_multipart(params)
+        self._check_asset_data(session, asset_data)
+        numbers = _part_numbers(parts)
+        with session.lock:
+            if session.completed:
+                raise UploadCompletedError("this upload was completed already")
+            missing = [number for number in numbers if number not in session.parts]
+            if missing:
+                raise ValidationError(f"part(s) {missing[:10]} were never uploaded")
+            data, spans = _assemble(session.parts, numbers)
+            try:
+                file = self._org.assets.upload(session.spec(data))
+            except EmulatorError:
+                # Give the parts back, as views of the assembled bytes, so a retry works.
+                view = memoryview(data)
+                session.parts.update((n, view[start:end]) for n, start, end in spans)
+                raise
+            session.completed = True
+            session.parts.clear()
+            session.size = 0
+        return file
+
+    # -- v1: S3-style presigned POST -------------------------------------------------------
+
+    def create_post(self, request: SignedUploadRequest) -> PostTicket:
+        fmt = _check_format(request.format)
+        name = request.name or f"asset-{self._org.ids.token(9)}"
+        session = self._open(request, name, fmt, POST_POLICY_SECONDS, v2=False)
+        now = self._org.clock.time()
+        moment = datetime.fromtimestamp(now, tz=UTC)
+        fields = {
+            "key": session.asset_data["s3Key"],
+            "x-amz-meta-assetData": _json_text(session.asset_data),
+            "x-amz-meta-token": session.id,
+            "bucket": BUCKET,
+            "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+            "X-Amz-Credential": (
+                f"{self._org.access_key}/{moment:%Y%m%d}/emulator/s3/aws4_request"
+            ),
+            "X-Amz-Date": f"{moment:%Y%m%dT%H%M%SZ}",
+        }
+        policy = {
+            "expiration": isoformat(session.expires_at),
+            "conditions": [["content-length-range", 0, POST_MAX_BYTES]]
+            + [{key: value} for key, value in fields.items()],
+        }
+        encoded = base64.b64encode(_json_text(policy).encode()).decode()
+        fields["Policy"] = encoded
+        fields["X-Amz-Signature"] = hmac_hex(self._org.api_secret, encoded)
+        return PostTicket(BUCKET, fields)
+
+    def post(self, fields: Mapping[str, str], data: bytes | None) -> File:
+        """A browser's POST of the form: check signature, policy and size; store the file.
+
+        Field names are matched case-insensitively, as S3 does.
+        """
+        form = {key.lower(): value for key, value in fields.items()}
+        policy = _verified_policy(self._org.api_secret, form)
+        expiration = policy.get("expiration")
+        try:
+            expires = datetime.fromisoformat(expiration).timestamp()  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise S3Error("AccessDenied", "Invalid Policy: Invalid 'expiration' value") from None
+        if self._org.clock.time() > expires:
+            raise S3Error("AccessDenied", "Invalid according to Policy: Policy expired.")
+        if data is None:
+            message = "POST requires exactly one file upload per request."
+            raise S3Error("InvalidArgument", message, 400)
+        conditions = policy.get("conditions")
+        if not isinstance(conditions, list):
+            raise S3Error("AccessDenied", "Invalid Policy: no conditions")
+        for condition in conditions:
+            _check_condition(condition, form, len(data))
+        try:
+            session = self.session(form.get("x-amz-meta-token", ""))
+        except NotFoundError:
+            raise S3Error("AccessDenied", "this presigned POST is unknown") from None
+        with session.lock:
+            if session.completed:
+                raise S3Error("AccessDenied", "this presigned POST was used already")
+            file = self._org.assets.upload(session.spec(data))
+            session.completed = True
+        return file
+
+
+def _verified_policy(secret: str, form: Mapping[str, str]) -> dict[str, Any]:
+    encoded, signature = form.get("policy"), form.get("x-amz-signature")
+    if not encoded or not signature:
+        raise S3Error("AccessDenied", "Bucket POST must contain a Policy and an X-Amz-Signature")
+    if not matches(hmac_hex(secret, encoded), signature):
+        raise S3Error(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )
+    try:
+        policy = json.loads(base64.b64decode(encoded, validate=True))
+    except (binascii.Error, ValueError):
+        raise S3Error("AccessDenied", "Invalid Policy: Invalid JSON.") from None
+    if not isinstance(policy, dict):
+        raise S3Error("AccessDenied", "Invalid Policy: Invalid JSON.")
+    return policy
+
+
+def _check_condition(condition: Any, form: Mapping[str, str], size: int) -> None:
+    """One policy condition: ``{field: value}`` or ``["content-length-range", min, max]``."""
+    if isinstance(condition, dict):
+        for key, value in condition.items():
+            if form.get(str(key).lower()) != value:
+                raise S3Error(
+                    "AccessDenied",
+                    f'Invalid according to Policy: Policy Condition failed: ["eq", "${key}", '
+                    f"{json.dumps(value)}]",
+                )
+        return
+    if isinstance(condition, list) and len(condition) == 3:
+        kind, low, high = condition
+        if kind == "content-length-range" and isinstance(low, int) and isinstance(high, int):
+            if size < low:
+                message = "Your proposed upload is smaller than the minimum allowed size"
+                raise S3Error("EntityTooSmall", message, 400)
+            if size > high:
+                message = "Your proposed upload exceeds the maximum allowed size"
+                raise S3Error("EntityTooLarge", message, 400)
+            return
+    raise S3Error("AccessDenied", f"Invalid Policy: unsupported condition {condition!r}")
+
+
+def multipart_uploads(emulator: Emulator, params: Mapping[str, str]) -> SignedUploads:
+    """The upload store of the org a multipart URL names (``pbo``); unknown orgs fail signing."""
+    try:
+        org = emulator.org(int(params.get("pbo", "")))
+    except (ValueError, NotFoundError):
+        raise InvalidSignatureError("Invalid signature: the upload URL was altered") from None
+    return org.signed_uploads
+
+
+def post_uploads(emulator: Emulator, fields: Mapping[str, str]) -> SignedUploads:
+    """The upload store of the org whose access key the POST's ``X-Amz-Credential`` names."""
+    form = {key.lower(): value for key, value in fields.items()}
+    access_key = form.get("x-amz-credential", "").split("/", 1)[0]
+    org = emulator.org_by_access_key(access_key) if access_key else None
+    if org is None:
+        raise S3Error(
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+        )
+    return org.signed_uploads
