@@ -169,5 +169,39 @@ async function expectStatus(promise, status) {
     const root = await assets.listFiles({});
     assert.equal(root.page.itemTotal, 0);
   });
+  await step("uploader.upload in many parts", async () => {
+    const bytes = Buffer.concat([PNG, Buffer.alloc(5000, 7)]);
+    const result = await pixelbin.uploader.upload({
+      file: bytes,
+      name: "multi",
+      path: "js-up",
+      format: "png",
+      uploadOptions: { chunkSize: 1024, concurrency: 3, maxRetries: 0 },
+    });
+    assert.equal(result.fileId, "js-up/multi.png");
+    assert.equal(result.size, bytes.length);
+    const served = Buffer.from(await (await fetch(result.url)).arrayBuffer());
+    assert.ok(served.equals(bytes));
+  });
+  await step("uploader.upload from a stream", async () => {
+    const result = await pixelbin.uploader.upload({
+      file: stream(PNG),
+      path: "js-up",
+      uploadOptions: { chunkSize: 50, concurrency: 2 },
+    });
+    assert.equal(result.size, PNG.length);
+    assert.equal(result.format, "png");
+  });
+  await step("createSignedUrl (v1) answers a presigned POST", async () => {
+    const answer = await assets.createSignedUrl({ name: "v1", path: "js-up", format: "png" });
+    assert.ok(answer.s3PresignedUrl.url.startsWith(process.env.PIXELBIN_URL));
+    const form = new FormData();
+    for (const [key, value] of Object.entries(answer.s3PresignedUrl.fields)) form.append(key, value);
+    form.append("file", new Blob([PNG]), "v1.png");
+    const response = await fetch(answer.s3PresignedUrl.url, { method: "POST", body: form });
+    assert.equal(response.status, 204);
+    const stored = await assets.getFileByFileId({ fileId: "js-up/v1" });
+    assert.equal(stored.size, PNG.length);
+  });
   console.log("done");
 })();
