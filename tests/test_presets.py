@@ -166,9 +166,7 @@ def test_duplicate_name_is_a_conflict_and_keeps_the_first(assets):
         ({"presetName": "p", "transformation": "erase.bg(i:spaceship)"}, "'spaceship'"),
     ],
 )
-def test_bad_add_preset_is_a_400_that_names_the_problem_and_changes_nothing(
-    assets, kwargs, names
-):
+def test_bad_add_preset_is_a_400_that_names_the_problem_and_changes_nothing(assets, kwargs, names):
     kept = assets.addPreset(presetName="kept", transformation="t.flip()")
     body = expect_error(400, assets.addPreset, **kwargs)
     assert names in body["message"]
