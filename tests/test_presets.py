@@ -9,6 +9,10 @@ from typing import Any
 import pytest
 from pixelbin.common.exceptions import PixelbinServerResponseError
 
+from pixelbin_emulator.core.emulator import Emulator
+from pixelbin_emulator.core.errors import EmulatorError
+from pixelbin_emulator.core.snapshot import dump_state
+
 PRESET_KEYS = {
     "orgId",
     "presetName",
@@ -339,3 +343,63 @@ def test_presets_are_per_org(api, pixelbin_emulator):
         assert other.presets.get("theirs").transformation == "t.flip()"
     finally:
         pixelbin_emulator.emulator.drop_org(other.org_id)
+
+
+# -- snapshots -------------------------------------------------------------------------------
+
+
+def _state(org: dict[str, Any]) -> dict[str, Any]:
+    return {"format": "pixelbin-emulator-state", "version": 1, "orgs": [org]}
+
+
+def test_snapshot_round_trips_presets_and_credentials():
+    emulator = Emulator(_state({"orgId": 1, "apiSecret": "secret-1"}), random_seed=5)
+    org = emulator.org(1)
+    org.presets.add("a", "t.resize(w:$w)", RESIZE_PARAMS)
+    org.presets.add("b", "t.flip()")
+    org.presets.update("b", archived=True)
+    org.plugin_credentials.add("awsRek", {"accessKeyId": "x"})
+    exported = dump_state(emulator)
+    assert [p["presetName"] for p in exported["orgs"][0]["presets"]] == ["a", "b"]
+    assert exported["orgs"][0]["credentials"][0]["credentials"] == {"accessKeyId": "x"}
+    copy = Emulator(json.loads(json.dumps(exported)))
+    assert dump_state(copy) == exported
+    assert copy.org(1).presets.get("b").archived is True
+
+
+def test_hand_written_seed_presets_and_credentials():
+    emulator = Emulator(
+        _state(
+            {
+                "orgId": 3,
+                "apiSecret": "secret-3",
+                "presets": [
+                    {"presetName": "thumb", "transformation": "t.resize(w:100)"},
+                    {"presetName": "old", "transformation": "t.flip()", "archived": True},
+                ],
+                "credentials": [{"pluginId": "remove", "credentials": {"apiKey": "k"}}],
+            }
+        )
+    )
+    org = emulator.org(3)
+    assert [p.name for p in org.presets.all()] == ["thumb", "old"]
+    assert org.presets.get("old").archived is True
+    assert org.plugin_credentials.configured("remove")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"presets": [{"presetName": "bad", "transformation": "t.nope()"}]},
+        {"presets": [{"presetName": "a", "transformation": "t.flip()"}] * 2},
+        {"presets": [{"_id": "x", "presetName": "a", "transformation": "t.flip()", "params": 1}]},
+        {"presets": "not a list"},
+        {"credentials": [{"pluginId": "nope", "credentials": {"k": "v"}}]},
+        {"credentials": [{"_id": "x", "pluginId": "awsRek", "credentials": "v"}]},
+        {"credentials": [1]},
+    ],
+)
+def test_bad_seed_presets_or_credentials_are_refused(extra):
+    # ValidationError, or ConflictError for the duplicate: both are 4xx EmulatorErrors.
+    with pytest.raises(EmulatorError):
+        Emulator(_state({"orgId": 4, "apiSecret": "secret-4"} | extra))
