@@ -258,9 +258,19 @@ def test_paging_walks_every_preset_exactly_once(assets, sort):
     assert page_no - 1 == 3
 
 
-def test_get_modules_lists_the_orgs_presets(assets):
+def test_get_modules_lists_the_orgs_presets_archived_too(assets):
     added = assets.addPreset(presetName="compressor", transformation="t.compress(q:95)")
-    assert assets.getModules()["presets"] == [added]
+    assets.addPreset(presetName="old", transformation="t.flip()")
+    archived = assets.updatePreset(presetName="old", archived=True)
+    assert assets.getModules()["presets"] == [added, archived]
+
+
+def test_a_variable_without_a_default_is_fine(assets):
+    params = {"w": {"type": "integer"}, "q": {"type": "integer", "default": None}}
+    added = assets.addPreset(
+        presetName="p", transformation="t.resize(w:$w)~t.compress(q:$q)", params=params
+    )
+    assert added["params"] == params
 
 
 # -- raw HTTP: what the SDK's client-side validation would not let through ------------------

@@ -94,7 +94,9 @@ def check_transformation(
                     f"a preset cannot use another preset ('{op}' in '{transformation}')"
                 )
         transformations.validate(ops, catalogue, declared)
-        defaults = {k: spec["default"] for k, spec in declared.items() if "default" in spec}
+        defaults = {
+            k: spec["default"] for k, spec in declared.items() if spec.get("default") is not None
+        }
         if defaults:
             transformations.validate([_substitute(op, defaults) for op in ops], catalogue, declared)
     except TransformationError as exc:
@@ -189,9 +191,8 @@ class PresetStore:
                 and (not query.transformation or query.transformation in p.transformation)
                 and (query.archived is None or p.archived == query.archived)
             ]
-        return paginate(
-            sort_entries(selected, keys, _sort_value, lambda p: p.seq), page_no, page_size
-        )
+            ordered = sort_entries(selected, keys, _sort_value, lambda p: p.seq)
+        return paginate(ordered, page_no, page_size)
 
     def restore(self, preset: Preset) -> None:
         """Put back a preset from a snapshot as it was (the transformation is re-validated)."""
