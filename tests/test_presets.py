@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -413,3 +414,23 @@ def test_bad_seed_presets_or_credentials_are_refused(extra):
     # ValidationError, or ConflictError for the duplicate: both are 4xx EmulatorErrors.
     with pytest.raises(EmulatorError):
         Emulator(_state({"orgId": 4, "apiSecret": "secret-4"} | extra))
+
+
+def test_concurrent_adds_of_one_name_make_one_preset(pixelbin_emulator):
+    org = pixelbin_emulator.org
+    outcomes: list[str] = []
+
+    def add(i: int) -> None:
+        try:
+            org.presets.add("same", f"t.rotate(a:{i})")
+            outcomes.append("added")
+        except EmulatorError as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ConflictError"] * 15 + ["added"]
+    assert [p.name for p in org.presets.all()] == ["same"]

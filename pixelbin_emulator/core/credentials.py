@@ -46,8 +46,8 @@ class CredentialStore:
     ids: IdFactory
     now: Callable[[], float]
     catalogue: Catalogue
-    _by_plugin: dict[str, CredentialSet] = field(default_factory=dict)
-    _seq: int = 0
+    _by_plugin: dict[str, CredentialSet] = field(default_factory=dict, init=False)
+    _seq: int = field(default=0, init=False)
 
     def check_plugin(self, plugin_id: Any) -> str:
         """The plugin must exist and take credentials (``credentials.required``)."""

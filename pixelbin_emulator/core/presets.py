@@ -139,8 +139,8 @@ class PresetStore:
     ids: IdFactory
     now: Callable[[], float]
     catalogue: Catalogue
-    _by_name: dict[str, Preset] = field(default_factory=dict)
-    _seq: int = 0
+    _by_name: dict[str, Preset] = field(default_factory=dict, init=False)
+    _seq: int = field(default=0, init=False)
 
     def add(self, name: Any, transformation: Any, params: Any = None) -> Preset:
         name = check_name(name)
