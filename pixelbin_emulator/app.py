@@ -4,14 +4,34 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .api import cdn, files, folders, signed_uploads, uploads
+from .api import (
+    cdn,
+    credentials,
+    files,
+    folders,
+    modules,
+    organization,
+    presets,
+    signed_uploads,
+    uploads,
+)
 from .api.context import EXTENSION_KEY
 from .api.errors import register_error_handlers
 from .core.emulator import Emulator
 from .seeds import default_emulator
 from .settings import Settings
 
-BLUEPRINTS = (files.bp, folders.bp, uploads.bp, signed_uploads.bp, cdn.bp)
+BLUEPRINTS = (
+    files.bp,
+    folders.bp,
+    uploads.bp,
+    signed_uploads.bp,
+    cdn.bp,
+    presets.bp,
+    credentials.bp,
+    modules.bp,
+    organization.bp,
+)
 
 
 def create_app(emulator: Emulator | None = None, settings: Settings | None = None) -> Flask:

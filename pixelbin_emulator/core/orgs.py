@@ -6,13 +6,20 @@ orgs, so giving every test its own org is as good as a reset and costs O(1).
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 
 from .assets import AssetTree, Limits
 from .clock import Clock
+from .credentials import CredentialStore
 from .ids import IdFactory
+from .presets import PresetStore
 from .signed_uploads import SignedUploads
+from .transformations import Catalogue, load_catalogue
+
+# Read once and shared, read-only, by every org: it is the service's catalogue, not the org's.
+default_catalogue = functools.cache(load_catalogue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +44,16 @@ class Org:
     clock: Clock
     limits: Limits = field(default_factory=Limits)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    catalogue: Catalogue = field(default_factory=default_catalogue)
 
     def __post_init__(self) -> None:
         self.assets = AssetTree(self.lock, self.ids, self.clock.time, self.limits)
         self.signed_uploads = SignedUploads(self)
+        self.presets = PresetStore(self.lock, self.ids, self.clock.time, self.catalogue)
+        # Not ``credentials``: that property is the org's own API secret and access key.
+        self.plugin_credentials = CredentialStore(
+            self.lock, self.ids, self.clock.time, self.catalogue
+        )
 
     @property
     def credentials(self) -> Credentials:

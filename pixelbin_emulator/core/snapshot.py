@@ -10,7 +10,10 @@ answers. Folders are listed before files, each in creation order, so parents loa
  "orgs": [{"orgId": 1, "name": "...", "cloudName": "...", "apiSecret": "...", "accessKey": "...",
            "folders": [{"path": "", "name": "docs"}],
            "files": [{"path": "docs", "name": "a", "source": "a.png"},
-                     {"path": "", "name": "b", "base64": "iVBORw0..."}]}]}
+                     {"path": "", "name": "b", "base64": "iVBORw0..."}],
+           "presets": [{"presetName": "thumb", "transformation": "t.resize(w:$w)",
+                        "params": {"w": {"type": "integer", "default": 100}}}],
+           "credentials": [{"pluginId": "awsRek", "credentials": {"accessKeyId": "..."}}]}]}
 ```
 """
 
@@ -27,7 +30,9 @@ from typing import TYPE_CHECKING, Any
 from . import media
 from .assets import UploadSpec, check_access
 from .clock import isoformat
+from .credentials import CredentialSet
 from .errors import ConflictError, ValidationError
+from .presets import Preset
 from .records import File, Folder
 
 if TYPE_CHECKING:
@@ -103,6 +108,10 @@ def _load_org(emulator: Emulator, doc: Any, base_dir: Path | None) -> Org:
             _load_folder(org, folder_doc, now)
         for file_doc in doc.get("files", []):
             _load_file(org, file_doc, now, base_dir)
+        for preset_doc in _objects(doc, "presets"):
+            _load_preset(org, preset_doc, now)
+        for credentials_doc in _objects(doc, "credentials"):
+            _load_credentials(org, credentials_doc, now)
     except Exception:
         emulator.drop_org(org.org_id)
         raise
@@ -120,6 +129,62 @@ def _load_folder(org: Org, doc: dict[str, Any], now: float) -> None:
             id=_str(doc, "_id"),
             name=_str(doc, "name"),
             path=_str(doc, "path", ""),
+            created_at=_timestamp(doc, "createdAt", now),
+            updated_at=_timestamp(doc, "updatedAt", now),
+            seq=_seq(doc),
+            is_active=bool(doc.get("isActive", True)),
+        )
+    )
+
+
+def _objects(doc: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    items = doc.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ValidationError(f"'{key}' must be a list of objects")
+    return items
+
+
+def _load_preset(org: Org, doc: dict[str, Any], now: float) -> None:
+    archived = doc.get("archived", False)
+    if not isinstance(archived, bool):
+        raise ValidationError("archived must be true or false")
+    if "_id" not in doc:
+        preset = org.presets.add(
+            doc.get("presetName"), doc.get("transformation"), doc.get("params")
+        )
+        if archived:
+            org.presets.update(preset.name, archived=True)
+        return
+    params = doc.get("params", {})
+    if not isinstance(params, dict):
+        raise ValidationError("params must be an object")
+    org.presets.restore(
+        Preset(
+            id=_str(doc, "_id"),
+            name=_str(doc, "presetName"),
+            transformation=_str(doc, "transformation"),
+            params=params,
+            created_at=_timestamp(doc, "createdAt", now),
+            updated_at=_timestamp(doc, "updatedAt", now),
+            seq=_seq(doc),
+            archived=archived,
+            is_active=bool(doc.get("isActive", True)),
+        )
+    )
+
+
+def _load_credentials(org: Org, doc: dict[str, Any], now: float) -> None:
+    if "_id" not in doc:
+        org.plugin_credentials.add(doc.get("pluginId"), doc.get("credentials"))
+        return
+    credentials = doc.get("credentials")
+    if not isinstance(credentials, dict):
+        raise ValidationError("credentials must be an object")
+    org.plugin_credentials.restore(
+        CredentialSet(
+            id=_str(doc, "_id"),
+            plugin_id=_str(doc, "pluginId"),
+            credentials=credentials,
             created_at=_timestamp(doc, "createdAt", now),
             updated_at=_timestamp(doc, "updatedAt", now),
             seq=_seq(doc),
@@ -217,6 +282,32 @@ def _dump_org(org: Org) -> dict[str, Any]:
                         "base64": base64.b64encode(entry.data).decode("ascii"),
                     }
                 )
+        presets = [
+            {
+                "_id": preset.id,
+                "seq": preset.seq,
+                "presetName": preset.name,
+                "transformation": preset.transformation,
+                "params": dict(preset.params),
+                "archived": preset.archived,
+                "isActive": preset.is_active,
+                "createdAt": isoformat(preset.created_at),
+                "updatedAt": isoformat(preset.updated_at),
+            }
+            for preset in org.presets.all()
+        ]
+        credentials = [
+            {
+                "_id": entry.id,
+                "seq": entry.seq,
+                "pluginId": entry.plugin_id,
+                "credentials": dict(entry.credentials),
+                "isActive": entry.is_active,
+                "createdAt": isoformat(entry.created_at),
+                "updatedAt": isoformat(entry.updated_at),
+            }
+            for entry in org.plugin_credentials.all()
+        ]
     return {
         "orgId": org.org_id,
         "name": org.name,
@@ -226,4 +317,6 @@ def _dump_org(org: Org) -> dict[str, Any]:
         "createdAt": isoformat(org.created_at),
         "folders": folders,
         "files": files,
+        "presets": presets,
+        "credentials": credentials,
     }
