@@ -203,5 +203,45 @@ async function expectStatus(promise, status) {
     const stored = await assets.getFileByFileId({ fileId: "js-up/v1" });
     assert.equal(stored.size, PNG.length);
   });
+  await step("addPreset / getPreset / getPresets / updatePreset / deletePreset", async () => {
+    const preset = await assets.addPreset({
+      presetName: "js-preset",
+      transformation: "t.resize(w:$w,h:$h)~t.flip()",
+      params: { w: { type: "integer", default: 200 }, h: { type: "integer", default: 100 } },
+    });
+    assert.equal(preset.presetName, "js-preset");
+    assert.equal((await assets.getPreset({ presetName: "js-preset" })).transformation, preset.transformation);
+    const listing = await assets.getPresets({ pageNo: 1, pageSize: 10, name: "js" });
+    assert.equal(listing.page.itemTotal, 1);
+    assert.equal((await assets.updatePreset({ presetName: "js-preset", archived: true })).archived, true);
+    await expectStatus(assets.addPreset({ presetName: "bad", transformation: "t.nope()" }), 400);
+    assert.equal((await assets.deletePreset({ presetName: "js-preset" })).presetName, "js-preset");
+  });
+  await step("addCredentials / updateCredentials / deleteCredentials", async () => {
+    const added = await assets.addCredentials({
+      pluginId: "awsRek",
+      credentials: { region: "ap-south-1", accessKeyId: "AKIA", secretAccessKey: "s" },
+    });
+    assert.equal(added.pluginId, "awsRek");
+    assert.equal(added.credentials, undefined);
+    await assets.updateCredentials({ pluginId: "awsRek", credentials: { region: "us-east-1" } });
+    const deleted = await assets.deleteCredentials({ pluginId: "awsRek" });
+    assert.equal(deleted.pluginId, "awsRek");
+  });
+  await step("getModules / getModule", async () => {
+    const modules = await assets.getModules();
+    assert.ok(modules.plugins.t && modules.plugins.erase && modules.delimiters);
+    assert.equal((await assets.getModule({ identifier: "erase" })).identifier, "erase");
+    await expectStatus(assets.getModule({ identifier: "no-such-plugin" }), 404);
+  });
+  await step("getDefaultAssetForPlayground", async () => {
+    const asset = await assets.getDefaultAssetForPlayground();
+    assert.equal(asset.fileId, "__playground/playground-default");
+    assert.equal((await fetch(asset.url)).status, 200);
+  });
+  await step("organization.getAppOrgDetails", async () => {
+    const details = await pixelbin.organization.getAppOrgDetails();
+    assert.ok(details.app && details.org && details.org.cloudName);
+  });
   console.log("done");
 })();
