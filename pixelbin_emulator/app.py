@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, jsonify
 
 from .api import (
     cdn,
@@ -15,9 +15,10 @@ from .api import (
     signed_uploads,
     uploads,
 )
-from .api.context import EXTENSION_KEY
+from .api.context import EXTENSION_KEY, external_base
 from .api.errors import register_error_handlers
 from .core.emulator import Emulator
+from .openapi import openapi_document
 from .seeds import default_emulator
 from .settings import Settings
 
@@ -32,6 +33,11 @@ BLUEPRINTS = (
     modules.bp,
     organization.bp,
 )
+
+
+def openapi() -> Response:
+    """``GET /openapi.json``: the OpenAPI 3.1 description, no authentication."""
+    return jsonify(openapi_document(external_base()))
 
 
 def create_app(emulator: Emulator | None = None, settings: Settings | None = None) -> Flask:
@@ -50,4 +56,5 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
     register_error_handlers(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.add_url_rule("/openapi.json", "openapi", openapi)
     return app

@@ -12,6 +12,9 @@ from hypothesis import HealthCheck, Verbosity, settings
 from pixelbin import PixelbinClient, PixelbinConfig
 
 from pixelbin_emulator.pytest_plugin import EmulatorHandle
+from pixelbin_emulator.server import LiveServer
+
+from .contract import Contract, Recorder
 
 # Hypothesis profiles: "ci" (the default) keeps the whole suite within minutes on 2 cores and is
 # derandomized so CI is repeatable; "long" explores far more (HYPOTHESIS_PROFILE=long).
@@ -32,6 +35,27 @@ settings.register_profile(
     verbosity=Verbosity.normal,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+CONTRACT = Recorder(Contract())
+
+
+@pytest.fixture(scope="session")
+def pixelbin_emulator_server(pixelbin_emulator_server: LiveServer) -> LiveServer:
+    """The plugin's session server, with every response checked against /openapi.json."""
+    pixelbin_emulator_server.app.after_request(CONTRACT.after_request)
+    return pixelbin_emulator_server
+
+
+@pytest.fixture(autouse=True)
+def _responses_follow_the_openapi_description(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails (at teardown) a test during which the session server answered off-contract."""
+    CONTRACT.drain()
+    yield
+    if "pixelbin_emulator" in request.fixturenames:
+        violations = CONTRACT.drain()
+        if violations:
+            pytest.fail("responses that violate /openapi.json:\n" + "\n".join(violations[:20]))
 
 
 @pytest.fixture

@@ -1,0 +1,1040 @@
+"""The OpenAPI 3.1 description of every route the emulator serves, built in code.
+
+Served at ``GET /openapi.json``. Each operation's ``operationId`` is the Flask endpoint that
+serves it (``files.get_file_by_id``), so a test can hold the description and the URL map to each
+other, and a response can be checked against the schema of the operation that produced it.
+Path parameters keep the Flask names; ``{file_id}`` and ``{folder_id}`` and ``{cdn_path}`` may
+contain ``/`` (Flask's ``path`` converter), which OpenAPI cannot say in a template.
+
+Response shapes are strict (``additionalProperties: false``) where the emulator owns them, so a
+field added to a serializer without a line here fails the test suite instead of drifting.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from .core.records import ACCESS_VALUES
+from .core.signed_uploads import ASSET_DATA_FIELD, MULTIPART_PARAMS
+
+Schema = dict[str, Any]
+
+ASSETS = "/service/platform/assets/v1.0"
+ASSETS_V2 = "/service/platform/assets/v2.0"
+ORGANIZATION = "/service/platform/organization/v1.0"
+PUBLIC = "/service/public/assets/v1.0"
+
+JSON = "application/json"
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
+    """A closed object: the ``required`` properties always, the ``optional`` ones maybe."""
+    return {
+        "type": "object",
+        "properties": required | (optional or {}),
+        "required": list(required),
+        "additionalProperties": False,
+    }
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+STRING: Schema = {"type": "string"}
+INTEGER: Schema = {"type": "integer"}
+NUMBER: Schema = {"type": "number"}
+BOOLEAN: Schema = {"type": "boolean"}
+ANY_OBJECT: Schema = {"type": "object"}
+STRINGS: Schema = {"type": "array", "items": STRING}
+TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
+ACCESS: Schema = {"type": "string", "enum": list(ACCESS_VALUES)}
+ASSET_TYPE: Schema = {"type": "string", "enum": ["image", "video", "audio", "raw"]}
+
+# getFolderDetails answers these as null for a folder.
+FILE_ONLY_FIELDS = (
+    "fileId",
+    "format",
+    "size",
+    "tags",
+    "metadata",
+    "access",
+    "width",
+    "height",
+    "context",
+    "assetType",
+)
+
+# -- component schemas ---------------------------------------------------------------------------
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": obj(
+        {
+            "message": STRING,
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "code": {"type": "string", "pattern": "^CG-0[45][0-9]{2}$"},
+            "exception": STRING,
+        }
+    ),
+    "File": obj(
+        {
+            "_id": STRING,
+            "name": STRING,
+            "path": STRING,
+            "fileId": STRING,
+            "format": STRING,
+            "assetType": ASSET_TYPE,
+            "access": ACCESS,
+            "size": {"type": "integer", "minimum": 0},
+            "isActive": BOOLEAN,
+            "tags": STRINGS,
+            "metadata": ANY_OBJECT,
+            "url": {"type": "string", "format": "uri"},
+            "meta": ANY_OBJECT,
+            "kvStore": {"type": "array"},
+            "height": nullable(INTEGER),
+            "width": nullable(INTEGER),
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+        }
+    ),
+    "Upload": obj(
+        {
+            "orgId": INTEGER,
+            "type": {"const": "file"},
+            "name": STRING,
+            "path": STRING,
+            "fileId": STRING,
+            "access": ACCESS,
+            "tags": STRINGS,
+            "metadata": ANY_OBJECT,
+            "format": STRING,
+            "assetType": ASSET_TYPE,
+            "size": {"type": "integer", "minimum": 0},
+            "width": nullable(INTEGER),
+            "height": nullable(INTEGER),
+            "context": obj(
+                {
+                    "steps": {"type": "array"},
+                    "req": obj({"headers": ANY_OBJECT, "query": ANY_OBJECT}),
+                    "meta": obj(
+                        {
+                            "format": STRING,
+                            "size": INTEGER,
+                            "width": nullable(INTEGER),
+                            "height": nullable(INTEGER),
+                            "extension": STRING,
+                            "contentType": STRING,
+                            "assetType": ASSET_TYPE,
+                            "isImageAsset": BOOLEAN,
+                            "isAudioAsset": BOOLEAN,
+                            "isVideoAsset": BOOLEAN,
+                            "isRawAsset": BOOLEAN,
+                            "isTransformationSupported": BOOLEAN,
+                        }
+                    ),
+                }
+            ),
+            "isOriginal": BOOLEAN,
+            "_id": STRING,
+            "url": {"type": "string", "format": "uri"},
+        }
+    ),
+    "Folder": obj({"_id": STRING, "name": STRING, "path": STRING, "isActive": BOOLEAN}),
+    "FolderDetails": obj(
+        {
+            "_id": STRING,
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "isActive": BOOLEAN,
+            "orgId": INTEGER,
+            "type": {"const": "folder"},
+            "name": STRING,
+            "path": STRING,
+            **{key: {"type": "null"} for key in FILE_ONLY_FIELDS},
+            "meta": ANY_OBJECT,
+            "kvStore": {"type": "array"},
+        }
+    ),
+    "FolderItem": obj(
+        {
+            "_id": STRING,
+            "orgId": INTEGER,
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "name": STRING,
+            "path": STRING,
+            "type": {"const": "folder"},
+            "isActive": BOOLEAN,
+        }
+    ),
+    "FileItem": obj(
+        {
+            "_id": STRING,
+            "orgId": INTEGER,
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "name": STRING,
+            "path": STRING,
+            "type": {"const": "file"},
+            "isActive": BOOLEAN,
+            "fileId": STRING,
+            "format": STRING,
+            "assetType": ASSET_TYPE,
+            "size": INTEGER,
+            "tags": STRINGS,
+            "metadata": ANY_OBJECT,
+            "access": ACCESS,
+            "width": nullable(INTEGER),
+            "height": nullable(INTEGER),
+            "url": {"type": "string", "format": "uri"},
+        }
+    ),
+    "ExploreItem": {"oneOf": [ref("FolderItem"), ref("FileItem")]},
+    "Page": obj(
+        {
+            "type": {"const": "number"},
+            "size": {"type": "integer", "minimum": 0},
+            "current": {"type": "integer", "minimum": 1},
+            "hasNext": BOOLEAN,
+            "itemTotal": {"type": "integer", "minimum": 0},
+        }
+    ),
+    "ListFilesResponse": obj(
+        {"items": {"type": "array", "items": ref("ExploreItem")}, "page": ref("Page")}
+    ),
+    "Ancestor": obj({"_id": STRING, "path": STRING, "name": STRING, "type": {"const": "folder"}}),
+    "FolderAncestors": obj(
+        {"folder": ref("Ancestor"), "ancestors": {"type": "array", "items": ref("Ancestor")}}
+    ),
+    "Preset": obj(
+        {
+            "orgId": INTEGER,
+            "presetName": STRING,
+            "transformation": STRING,
+            "params": ANY_OBJECT,
+            "_id": STRING,
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "isActive": BOOLEAN,
+            "archived": BOOLEAN,
+        }
+    ),
+    "PresetsPage": obj({"items": {"type": "array", "items": ref("Preset")}, "page": ref("Page")}),
+    "CredentialsAdded": obj(
+        {
+            "_id": STRING,
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "orgId": INTEGER,
+            "pluginId": STRING,
+        }
+    ),
+    "Credentials": obj(
+        {
+            "_id": STRING,
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "isActive": BOOLEAN,
+            "orgId": INTEGER,
+            "pluginId": STRING,
+        }
+    ),
+    "CredentialsDeleted": obj(
+        {
+            "_id": STRING,
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+            "isActive": BOOLEAN,
+            "orgId": INTEGER,
+            "pluginId": STRING,
+            "credentials": ANY_OBJECT,
+        }
+    ),
+    # The catalogue is the service's data (pixelbin_emulator/data/modules.json): open-ended.
+    "Plugin": {
+        "type": "object",
+        "properties": {
+            "identifier": STRING,
+            "name": STRING,
+            "description": STRING,
+            "credentials": {
+                "type": "object",
+                "properties": {"configured": BOOLEAN, "required": BOOLEAN},
+                "required": ["configured"],
+            },
+            "operations": {"type": "array", "items": ANY_OBJECT},
+        },
+        "required": ["identifier", "name", "credentials", "operations"],
+    },
+    "Modules": obj(
+        {
+            "delimiters": obj({"operationSeparator": STRING, "parameterSeparator": STRING}),
+            "plugins": {"type": "object", "additionalProperties": ref("Plugin")},
+            "presets": {"type": "array", "items": ref("Preset")},
+        }
+    ),
+    "AppOrgDetails": obj(
+        {
+            "app": obj(
+                {
+                    "_id": INTEGER,
+                    "orgId": INTEGER,
+                    "name": STRING,
+                    "token": STRING,
+                    "permissions": STRINGS,
+                    "active": BOOLEAN,
+                    "createdAt": TIMESTAMP,
+                    "updatedAt": TIMESTAMP,
+                }
+            ),
+            "org": obj(
+                {
+                    "_id": INTEGER,
+                    "name": STRING,
+                    "cloudName": STRING,
+                    "ownerId": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
+                    "active": BOOLEAN,
+                    "createdAt": TIMESTAMP,
+                    "updatedAt": TIMESTAMP,
+                    "restrictions": {"type": "array"},
+                    "rateLimit": nullable(ANY_OBJECT),
+                }
+            ),
+        }
+    ),
+    "PresignedUrlV2": obj(
+        {
+            "presignedUrl": obj(
+                {
+                    "url": {"type": "string", "format": "uri"},
+                    "fields": obj({ASSET_DATA_FIELD: STRING}),
+                }
+            )
+        }
+    ),
+    "PresignedUrlV1": obj(
+        {
+            "s3PresignedUrl": obj(
+                {
+                    "url": {"type": "string", "format": "uri"},
+                    "fields": {"type": "object", "additionalProperties": STRING},
+                }
+            )
+        }
+    ),
+    "SignedUploadRequest": {
+        "type": "object",
+        "properties": {
+            "name": STRING,
+            "path": STRING,
+            "format": STRING,
+            "access": ACCESS,
+            "tags": STRINGS,
+            "metadata": ANY_OBJECT,
+            "overwrite": BOOLEAN,
+            "filenameOverride": BOOLEAN,
+        },
+    },
+}
+
+# getDefaultAssetForPlayground: the file object plus the explore item's orgId and type.
+SCHEMAS["PlaygroundAsset"] = obj(
+    SCHEMAS["File"]["properties"] | {"orgId": INTEGER, "type": {"const": "file"}}
+)
+
+# -- responses -----------------------------------------------------------------------------------
+
+_ERROR_MEANINGS = {
+    400: "Bad input (wrong types, invalid names, rule violations); state is unchanged",
+    401: "Missing or invalid credentials (on the CDN: a private file without a signature)",
+    403: "Signature invalid or expired, or access denied",
+    404: "Not found",
+    409: "Conflicts with something that exists",
+    413: "Request body larger than the server accepts",
+    416: "Range not satisfiable",
+}
+
+
+def json_response(description: str, schema: Schema) -> Schema:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def error_responses(*statuses: int) -> dict[str, Schema]:
+    return {str(s): json_response(_ERROR_MEANINGS[s], ref("Error")) for s in statuses}
+
+
+# -- parameters and bodies -----------------------------------------------------------------------
+
+
+def path_param(name: str, description: str) -> Schema:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "minLength": 1},
+    }
+
+
+def query(name: str, schema: Schema, description: str = "", required: bool = False) -> Schema:
+    param = {"name": name, "in": "query", "required": required, "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+def query_list(name: str, description: str) -> Schema:
+    """A list sent as ``name[0]=a&name[1]=b`` (the Python/JS SDK encoding): a deepObject.
+
+    Repeated ``name=a&name=b``, ``name[]=a`` and Go's ``name=[a b]`` are accepted too.
+    """
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "style": "deepObject",
+        "explode": True,
+        "description": description + " Sent as `name[0]=a&name[1]=b` (also accepted: repeated"
+        " `name=a&name=b`, `name[]=a`, and `name=[a b]`).",
+        "schema": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[0-9]+$"},
+            "additionalProperties": STRING,
+        },
+    }
+
+
+PAGING = [
+    query("pageNo", {"type": "integer", "minimum": 1}, "Page number, from 1"),
+    query("pageSize", {"type": "integer", "minimum": 1, "maximum": 100}, "Items per page"),
+]
+
+SIGNED_QUERY = [
+    query(name, STRING, "Part of the signed URL", required=True) for name in MULTIPART_PARAMS
+]
+
+
+def json_body(schema: Schema, required: bool = True) -> Schema:
+    return {"required": required, "content": {JSON: {"schema": schema}}}
+
+
+def multipart_body(properties: dict[str, Schema], required: list[str]) -> Schema:
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+
+
+BINARY: Schema = {"type": "string", "format": "binary"}
+FORM_BOOLEAN: Schema = {"type": "string", "enum": ["true", "false", "1", "0"]}
+
+# -- operations ----------------------------------------------------------------------------------
+
+
+def operation(
+    endpoint: str,
+    summary: str,
+    responses: dict[str, Schema],
+    *,
+    tag: str,
+    parameters: list[Schema] | None = None,
+    body: Schema | None = None,
+    security: list[dict[str, list[str]]] | None = None,
+) -> Schema:
+    op: Schema = {"operationId": endpoint, "summary": summary, "tags": [tag]}
+    if parameters:
+        op["parameters"] = parameters
+    if body is not None:
+        op["requestBody"] = body
+    op["responses"] = responses
+    if security is not None:
+        op["security"] = security
+    return op
+
+
+PUBLIC_ACCESS: list[dict[str, list[str]]] = []  # signed URLs carry their own authorisation
+
+
+def _files() -> dict[str, dict[str, Schema]]:
+    file_id = path_param("file_id", "The file's `fileId` (`path/name`), slashes included")
+    update = {
+        "type": "object",
+        "properties": {
+            "name": STRING,
+            "path": STRING,
+            "access": ACCESS,
+            "isActive": BOOLEAN,
+            "tags": STRINGS,
+            "metadata": ANY_OBJECT,
+        },
+    }
+    return {
+        f"{ASSETS}/files/id/{{_id}}": {
+            "get": operation(
+                "files.get_file_by_id",
+                "getFileById",
+                {"200": json_response("The file", ref("File")), **error_responses(401, 404)},
+                tag="files",
+                parameters=[path_param("_id", "The file's `_id`")],
+            )
+        },
+        f"{ASSETS}/files/{{file_id}}": {
+            "get": operation(
+                "files.get_file_by_file_id",
+                "getFileByFileId",
+                {"200": json_response("The file", ref("File")), **error_responses(401, 404)},
+                tag="files",
+                parameters=[file_id],
+            ),
+            "patch": operation(
+                "files.update_file",
+                "updateFile: rename, move, access, isActive, tags, metadata",
+                {
+                    "200": json_response("The updated file", ref("File")),
+                    **error_responses(400, 401, 404, 409, 413),
+                },
+                tag="files",
+                parameters=[file_id],
+                body=json_body(update, required=False),
+            ),
+            "delete": operation(
+                "files.delete_file",
+                "deleteFile",
+                {
+                    "200": json_response("The deleted file", ref("File")),
+                    **error_responses(401, 404),
+                },
+                tag="files",
+                parameters=[file_id],
+            ),
+        },
+        f"{ASSETS}/files/delete": {
+            "post": operation(
+                "files.delete_files",
+                "deleteFiles: unknown `_id`s are skipped",
+                {
+                    "200": json_response(
+                        "The deleted files", {"type": "array", "items": ref("File")}
+                    ),
+                    **error_responses(400, 401, 413),
+                },
+                tag="files",
+                body=json_body(obj({"ids": STRINGS})),
+            )
+        },
+        f"{ASSETS}/listFiles": {
+            "get": operation(
+                "files.list_files",
+                "listFiles: one folder's files and folders, a page at a time",
+                {
+                    "200": json_response("A page of items", ref("ListFilesResponse")),
+                    **error_responses(400, 401),
+                },
+                tag="files",
+                parameters=[
+                    query("name", STRING, "Substring of the name"),
+                    query("path", STRING, "The folder to list (empty: the root)"),
+                    query("format", STRING),
+                    query_list("tags", "Files carrying all of these tags."),
+                    query("onlyFiles", BOOLEAN),
+                    query("onlyFolders", BOOLEAN),
+                    *PAGING,
+                    query(
+                        "sort",
+                        STRING,
+                        "A key (name, createdAt, updatedAt, size, format, type, fileId, path); "
+                        "`-key` or `key-` descending",
+                    ),
+                ],
+            )
+        },
+    }
+
+
+def _folders() -> dict[str, dict[str, Schema]]:
+    folder = {"200": json_response("The folder", ref("Folder"))}
+    return {
+        f"{ASSETS}/folders": {
+            "post": operation(
+                "folders.create_folder",
+                "createFolder (creates missing ancestors)",
+                {**folder, **error_responses(400, 401, 409, 413)},
+                tag="folders",
+                body=json_body(
+                    {
+                        "type": "object",
+                        "properties": {"name": STRING, "path": STRING},
+                        "required": ["name"],
+                    }
+                ),
+            ),
+            "get": operation(
+                "folders.get_folder_details",
+                "getFolderDetails",
+                {
+                    "200": json_response("The folder", ref("FolderDetails")),
+                    **error_responses(400, 401, 404),
+                },
+                tag="folders",
+                parameters=[
+                    query("name", {"type": "string", "minLength": 1}, required=True),
+                    query("path", STRING, "The parent folder's path"),
+                ],
+            ),
+        },
+        f"{ASSETS}/folders/{{folder_id}}": {
+            "patch": operation(
+                "folders.update_folder",
+                "updateFolder (isActive); the folder is named by its full path",
+                {**folder, **error_responses(400, 401, 404, 413)},
+                tag="folders",
+                parameters=[path_param("folder_id", "The folder's full path, slashes included")],
+                body=json_body(
+                    {"type": "object", "properties": {"isActive": BOOLEAN}}, required=False
+                ),
+            ),
+        },
+        f"{ASSETS}/folders/{{_id}}": {
+            "delete": operation(
+                "folders.delete_folder",
+                "deleteFolder, with everything in it",
+                {**folder, **error_responses(401, 404)},
+                tag="folders",
+                parameters=[path_param("_id", "The folder's `_id`")],
+            )
+        },
+        f"{ASSETS}/folders/{{_id}}/ancestors": {
+            "get": operation(
+                "folders.get_folder_ancestors",
+                "getFolderAncestors",
+                {
+                    "200": json_response("The folder and its ancestors", ref("FolderAncestors")),
+                    **error_responses(401, 404),
+                },
+                tag="folders",
+                parameters=[path_param("_id", "The folder's `_id`")],
+            )
+        },
+    }
+
+
+UPLOAD_FIELDS: dict[str, Schema] = {
+    "name": STRING,
+    "path": STRING,
+    "access": ACCESS,
+    "tags": STRINGS,
+    "metadata": ANY_OBJECT,
+    "overwrite": BOOLEAN,
+    "filenameOverride": BOOLEAN,
+}
+
+
+def _uploads() -> dict[str, dict[str, Schema]]:
+    uploaded = {"200": json_response("The stored file", ref("Upload"))}
+    signed_request = ref("SignedUploadRequest")
+    return {
+        f"{ASSETS}/upload/direct": {
+            "post": operation(
+                "uploads.file_upload",
+                "fileUpload",
+                {**uploaded, **error_responses(400, 401, 413)},
+                tag="uploads",
+                body=multipart_body(
+                    {
+                        "file": BINARY,
+                        "name": STRING,
+                        "path": STRING,
+                        "access": ACCESS,
+                        "tags": STRINGS,
+                        "metadata": {"type": "string", "description": "A JSON object"},
+                        "overwrite": FORM_BOOLEAN,
+                        "filenameOverride": FORM_BOOLEAN,
+                    },
+                    ["file"],
+                ),
+            )
+        },
+        f"{ASSETS}/upload/url": {
+            "post": operation(
+                "uploads.url_upload",
+                "urlUpload: data: URLs and this emulator's CDN URLs (others with --allow-fetch)",
+                {**uploaded, **error_responses(400, 401, 413)},
+                tag="uploads",
+                body=json_body(
+                    {
+                        "type": "object",
+                        "properties": {"url": STRING, **UPLOAD_FIELDS},
+                        "required": ["url"],
+                    }
+                ),
+            )
+        },
+        f"{ASSETS_V2}/upload/signed-url": {
+            "post": operation(
+                "signed_uploads.create_signed_url_v2",
+                "createSignedUrlV2: a signed multipart upload URL",
+                {
+                    "200": json_response("The signed URL", ref("PresignedUrlV2")),
+                    **error_responses(400, 401, 413),
+                },
+                tag="uploads",
+                body=json_body(
+                    {
+                        "allOf": [signed_request],
+                        "properties": {"expiry": {"type": "integer", "minimum": 1}},
+                    },
+                    required=False,
+                ),
+            )
+        },
+        f"{PUBLIC}/signed-multipart": {
+            "put": operation(
+                "signed_uploads.upload_part",
+                "Upload one part (any order; a repeat replaces the part)",
+                {"204": {"description": "Part stored"}, **error_responses(400, 403, 404, 413)},
+                tag="uploads",
+                parameters=[
+                    *SIGNED_QUERY,
+                    query(
+                        "partNumber", {"type": "integer", "minimum": 1, "maximum": 10000}, "", True
+                    ),
+                ],
+                body=multipart_body({"file": BINARY, ASSET_DATA_FIELD: STRING}, ["file"]),
+                security=PUBLIC_ACCESS,
+            ),
+            "post": operation(
+                "signed_uploads.complete_upload",
+                "Complete the upload: the listed parts, in that order, become the file",
+                {**uploaded, **error_responses(400, 403, 404, 413)},
+                tag="uploads",
+                parameters=SIGNED_QUERY,
+                body=json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "parts": {"type": "array", "items": INTEGER},
+                            ASSET_DATA_FIELD: STRING,
+                        },
+                        "required": ["parts"],
+                    }
+                ),
+                security=PUBLIC_ACCESS,
+            ),
+        },
+        f"{ASSETS}/upload/signed-url": {
+            "post": operation(
+                "signed_uploads.create_signed_url",
+                "createSignedUrl: an S3-style presigned POST",
+                {
+                    "200": json_response("The presigned POST", ref("PresignedUrlV1")),
+                    **error_responses(400, 401, 413),
+                },
+                tag="uploads",
+                body=json_body(signed_request, required=False),
+            )
+        },
+        f"{PUBLIC}/s3/{{bucket}}": {
+            "post": operation(
+                "signed_uploads.post_object",
+                "The presigned POST, answered as S3 answers (XML errors)",
+                {
+                    "200": {"description": "Stored (success_action_status=200)"},
+                    "201": {
+                        "description": "Stored (success_action_status=201)",
+                        "content": {"application/xml": {"schema": STRING}},
+                    },
+                    "204": {"description": "Stored"},
+                    **{
+                        str(status): {
+                            "description": "`<Error><Code>..</Code><Message>..</Message></Error>`",
+                            "content": {"application/xml": {"schema": STRING}},
+                        }
+                        for status in (400, 403, 404)
+                    },
+                },
+                tag="uploads",
+                parameters=[path_param("bucket", "The bucket the presigned POST names")],
+                body=multipart_body(
+                    {
+                        "key": STRING,
+                        "policy": STRING,
+                        "x-amz-algorithm": STRING,
+                        "x-amz-credential": STRING,
+                        "x-amz-date": STRING,
+                        "x-amz-signature": STRING,
+                        "success_action_status": STRING,
+                        "file": BINARY,
+                    },
+                    [],
+                ),
+                security=PUBLIC_ACCESS,
+            )
+        },
+    }
+
+
+def _cdn() -> dict[str, dict[str, Schema]]:
+    return {
+        "/v2/{cdn_path}": {
+            "get": operation(
+                "cdn.serve",
+                "The CDN: `/v2/{cloudName}[/{zone}]/{pattern}/{fileId}`; signed URLs add "
+                "`pbs`, `pbe`, `pbt`",
+                {
+                    "200": {
+                        "description": "The file's bytes",
+                        "content": {"*/*": {"schema": BINARY}},
+                    },
+                    "206": {
+                        "description": "A range of the file's bytes",
+                        "content": {"*/*": {"schema": BINARY}},
+                    },
+                    "304": {"description": "Not modified (If-None-Match / If-Modified-Since)"},
+                    **error_responses(401, 404, 416),
+                },
+                tag="cdn",
+                parameters=[
+                    path_param("cdn_path", "`{cloudName}[/{zone}]/{pattern}/{fileId}`"),
+                    query("pbs", STRING, "Signature of a signed URL"),
+                    query("pbe", STRING, "Expiry (epoch seconds) of a signed URL"),
+                    query("pbt", STRING, "Access key of a signed URL"),
+                ],
+                security=PUBLIC_ACCESS,
+            )
+        }
+    }
+
+
+def _presets() -> dict[str, dict[str, Schema]]:
+    preset = {"200": json_response("The preset", ref("Preset"))}
+    name = path_param("preset_name", "The preset's name")
+    return {
+        f"{ASSETS}/presets": {
+            "post": operation(
+                "presets.add_preset",
+                "addPreset",
+                {**preset, **error_responses(400, 401, 409, 413)},
+                tag="presets",
+                body=json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "presetName": STRING,
+                            "transformation": STRING,
+                            "params": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "type": "object",
+                                    "properties": {"type": STRING, "default": {}},
+                                },
+                            },
+                        },
+                        "required": ["presetName", "transformation"],
+                    }
+                ),
+            ),
+            "get": operation(
+                "presets.get_presets",
+                "getPresets",
+                {
+                    "200": json_response("A page of presets", ref("PresetsPage")),
+                    **error_responses(400, 401),
+                },
+                tag="presets",
+                parameters=[
+                    query("name", STRING, "Substring of the name"),
+                    query("transformation", STRING, "Substring of the transformation"),
+                    query("archived", BOOLEAN),
+                    *PAGING,
+                    query_list(
+                        "sort",
+                        "Sort keys (presetName, transformation, archived, createdAt, updatedAt);"
+                        " `-key` or `key-` descending.",
+                    ),
+                ],
+            ),
+        },
+        f"{ASSETS}/presets/{{preset_name}}": {
+            "get": operation(
+                "presets.get_preset",
+                "getPreset",
+                {**preset, **error_responses(401, 404)},
+                tag="presets",
+                parameters=[name],
+            ),
+            "patch": operation(
+                "presets.update_preset",
+                "updatePreset (archive / unarchive)",
+                {**preset, **error_responses(400, 401, 404, 413)},
+                tag="presets",
+                parameters=[name],
+                body=json_body(obj({"archived": BOOLEAN})),
+            ),
+            "delete": operation(
+                "presets.delete_preset",
+                "deletePreset",
+                {**preset, **error_responses(401, 404)},
+                tag="presets",
+                parameters=[name],
+            ),
+        },
+    }
+
+
+def _credentials() -> dict[str, dict[str, Schema]]:
+    plugin = path_param("plugin_id", "The transformation module's identifier")
+    return {
+        f"{ASSETS}/credentials": {
+            "post": operation(
+                "credentials.add_credentials",
+                "addCredentials",
+                {
+                    "200": json_response(
+                        "The credentials (values left out)", ref("CredentialsAdded")
+                    ),
+                    **error_responses(400, 401, 409, 413),
+                },
+                tag="credentials",
+                body=json_body(
+                    {
+                        "type": "object",
+                        "properties": {"pluginId": STRING, "credentials": ANY_OBJECT},
+                        "required": ["pluginId", "credentials"],
+                    }
+                ),
+            )
+        },
+        f"{ASSETS}/credentials/{{plugin_id}}": {
+            "patch": operation(
+                "credentials.update_credentials",
+                "updateCredentials",
+                {
+                    "200": json_response("The credentials (values left out)", ref("Credentials")),
+                    **error_responses(400, 401, 404, 413),
+                },
+                tag="credentials",
+                parameters=[plugin],
+                body=json_body(obj({"credentials": ANY_OBJECT})),
+            ),
+            "delete": operation(
+                "credentials.delete_credentials",
+                "deleteCredentials",
+                {
+                    "200": json_response(
+                        "The removed credentials, values included", ref("CredentialsDeleted")
+                    ),
+                    **error_responses(400, 401, 404),
+                },
+                tag="credentials",
+                parameters=[plugin],
+            ),
+        },
+    }
+
+
+def _playground() -> dict[str, dict[str, Schema]]:
+    return {
+        f"{ASSETS}/playground/plugins": {
+            "get": operation(
+                "modules.get_modules",
+                "getModules: the transformation catalogue and the org's presets",
+                {"200": json_response("The catalogue", ref("Modules")), **error_responses(401)},
+                tag="playground",
+            )
+        },
+        f"{ASSETS}/playground/plugins/{{identifier}}": {
+            "get": operation(
+                "modules.get_module",
+                "getModule",
+                {
+                    "200": json_response("The module", ref("Plugin")),
+                    **error_responses(401, 404),
+                },
+                tag="playground",
+                parameters=[path_param("identifier", "The module's identifier")],
+            )
+        },
+        f"{ASSETS}/playground/default": {
+            "get": operation(
+                "modules.get_default_asset",
+                "getDefaultAssetForPlayground",
+                {
+                    "200": json_response("The playground asset", ref("PlaygroundAsset")),
+                    **error_responses(401),
+                },
+                tag="playground",
+            )
+        },
+        f"{ORGANIZATION}/apps/info": {
+            "get": operation(
+                "organization.get_app_org_details",
+                "getAppOrgDetails",
+                {
+                    "200": json_response("The token and its org", ref("AppOrgDetails")),
+                    **error_responses(401),
+                },
+                tag="organization",
+            )
+        },
+    }
+
+
+def _meta() -> dict[str, dict[str, Schema]]:
+    return {
+        "/openapi.json": {
+            "get": operation(
+                "openapi",
+                "This description",
+                {
+                    "200": json_response(
+                        "OpenAPI 3.1", {"type": "object", "required": ["openapi", "paths"]}
+                    )
+                },
+                tag="meta",
+                security=PUBLIC_ACCESS,
+            )
+        }
+    }
+
+
+@functools.cache
+def _document() -> Schema:
+    paths: dict[str, dict[str, Schema]] = {}
+    for part in (_files, _folders, _uploads, _cdn, _presets, _credentials, _playground, _meta):
+        for path, operations in part().items():
+            paths.setdefault(path, {}).update(operations)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Pixelbin emulator",
+            "version": "1.0",
+            "description": "The Pixelbin asset API as this emulator serves it. Errors are "
+            "`{message, status, code: 'CG-0<status>', exception}`.",
+        },
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "security": [{"apiSecret": []}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "apiSecret": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "`Authorization: Bearer base64(apiSecret)`",
+                }
+            },
+        },
+    }
+
+
+def openapi_document(server_url: str | None = None) -> Schema:
+    """The description (a fresh copy), with ``servers`` pointing at ``server_url`` if given."""
+    document = copy.deepcopy(_document())
+    if server_url:
+        document["servers"] = [{"url": server_url}]
+    return document
