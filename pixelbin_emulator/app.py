@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .api import cdn, files, folders, uploads
+from .api import cdn, control, files, folders, middleware, uploads
 from .api.context import EXTENSION_KEY
 from .api.errors import register_error_handlers
 from .core.emulator import Emulator
 from .seeds import default_emulator
 from .settings import Settings
 
-BLUEPRINTS = (files.bp, folders.bp, uploads.bp, cdn.bp)
+BLUEPRINTS = (files.bp, folders.bp, uploads.bp, cdn.bp, control.bp)
 
 
 def create_app(emulator: Emulator | None = None, settings: Settings | None = None) -> Flask:
@@ -28,6 +28,7 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
         "settings": settings,
     }
     register_error_handlers(app)
+    middleware.install(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     return app

@@ -1,7 +1,8 @@
 """Where ``urlUpload`` gets bytes from, without reaching the network unless allowed.
 
-``data:`` URLs and the emulator's own CDN URLs always work. Any other http(s) URL is fetched only
-when fetching is enabled (``--allow-fetch``), with a timeout and a size limit.
+``data:`` URLs, URLs stubbed through the control plane (``/_emulator/url-stubs``) and the
+emulator's own CDN URLs always work. Any other http(s) URL is fetched only when fetching is
+enabled (``--allow-fetch``), with a timeout and a size limit.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import urllib.error
 import urllib.request
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from flask import request
+from flask import g, request
 
 from ..core.errors import EmulatorError, ValidationError
 from . import cdn
-from .context import settings
+from .context import emulator, settings
 
 
 def fetch(url: str) -> tuple[bytes, str | None]:
@@ -31,6 +32,12 @@ def fetch(url: str) -> tuple[bytes, str | None]:
     if scheme not in ("http", "https") or not parts.netloc:
         raise ValidationError(f"url {url!r} is not an http(s) or data: URL")
     filename = unquote(parts.path.rsplit("/", 1)[-1]) or None
+    org = g.get("org")
+    stub = emulator().url_stubs.find(url, org.org_id if org else None)
+    if stub is not None:
+        if not 200 <= stub.status < 300:
+            raise ValidationError(f"url {url!r} could not be fetched: HTTP {stub.status}")
+        return stub.data, filename
     if _is_own(parts.netloc) and parts.path.startswith("/v2/"):
         try:
             target = cdn.resolve(parts.path)
