@@ -118,10 +118,14 @@ def import_state(
                         f"org {new.org_id} of the document has the apiSecret, accessKey or "
                         f"cloudName of org {org.org_id}, which stays"
                     )
-        for org in emulator.orgs():
-            if mode == "replace" or org.org_id in replaced:
-                emulator.drop_org(org.org_id)
-        return load_state(emulator, doc, base_dir=base_dir)
+        emulator.ready = False
+        try:
+            for org in emulator.orgs():
+                if mode == "replace" or org.org_id in replaced:
+                    emulator.drop_org(org.org_id)
+            return load_state(emulator, doc, base_dir=base_dir)
+        finally:
+            emulator.ready = True
 
 
 def load_into(org: Org, doc: Any, *, base_dir: Path | None = None) -> None:
