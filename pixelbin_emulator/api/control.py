@@ -301,11 +301,13 @@ def add_url_stub() -> Response:
     url = parsing.req_str(body, "url")
     if "base64" in body:
         try:
-            data = base64.b64decode(parsing.req_str(body, "base64"), validate=True)
-        except binascii.Error:
-            raise ValidationError("base64 is not valid base64") from None
+            data = base64.b64decode(body["base64"], validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise ValidationError("base64 must be a base64 string") from None
     elif "text" in body:
-        data = parsing.req_str(body, "text").encode()
+        if not isinstance(body["text"], str):
+            raise ValidationError("text must be a string")
+        data = body["text"].encode()
     else:
         raise ValidationError("a stub needs its content: base64 or text")
     org_id = parsing.opt_int(body, "orgId")

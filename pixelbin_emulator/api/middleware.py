@@ -143,7 +143,7 @@ def _request_excerpt() -> bytes | None:
     if request.is_json:
         return request.get_data(cache=True)
     form = request.__dict__.get("form")  # only when the view parsed it: never parse here
-    if form:
+    if form is not None:
         files = request.__dict__.get("files") or {}
         summary = dict(form) | {key: f"<file {f.filename}>" for key, f in files.items()}
         return json.dumps(summary).encode()
