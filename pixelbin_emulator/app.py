@@ -23,12 +23,10 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
     app.json.compact = True  # type: ignore[attr-defined]
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
-    app.extensions[EXTENSION_KEY] = {
-        "emulator": emulator if emulator is not None else default_emulator(),
-        "settings": settings,
-    }
+    emulator = emulator if emulator is not None else default_emulator()
+    app.extensions[EXTENSION_KEY] = {"emulator": emulator, "settings": settings}
     register_error_handlers(app)
-    middleware.install(app)
+    middleware.install(app, emulator)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     return app

@@ -17,17 +17,16 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Request, Response, g, jsonify
+from flask import request as flask_request
 from waitress.channel import ClientDisconnected
 
 from ..core.emulator import Emulator
 from ..core.errors import NotFoundError
 from ..core.faults import FaultRule
 from ..core.orgs import Org
-from .context import emulator
 
 CONTROL_PREFIX = "/_emulator/"
 
@@ -45,21 +44,13 @@ def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return mark
 
 
-@lru_cache(maxsize=256)
-def _operation_name(endpoint: str, view: Callable[..., Any] | None) -> str:
+def operation_of(endpoint: str, view: Callable[..., Any] | None) -> str:
+    """The operation name of an endpoint: ``files.get_file_by_id`` → ``getFileById``."""
     explicit = getattr(view, "pixelbin_operation", None) or OPERATIONS.get(endpoint)
     if explicit:
         return explicit
     head, *rest = endpoint.rpartition(".")[2].split("_")
     return head + "".join(part.capitalize() for part in rest)
-
-
-def operation_name() -> str | None:
-    """The operation of the current request: ``get_file_by_id`` → ``getFileById``."""
-    endpoint = request.endpoint
-    if endpoint is None:
-        return None
-    return _operation_name(endpoint, current_app.view_functions.get(endpoint))
 
 
 def request_org(em: Emulator) -> Org | None:
@@ -68,6 +59,7 @@ def request_org(em: Emulator) -> Org | None:
     org = g.get("org")
     if org is not None:
         return org
+    request = flask_request._get_current_object()  # type: ignore[attr-defined]
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token:
         try:
@@ -116,31 +108,11 @@ def _fault_response(rule: FaultRule) -> Response:
     return response
 
 
-def _before() -> Response | None:
-    if request.path.startswith(CONTROL_PREFIX):
+def _request_excerpt(request: Request) -> bytes | None:
+    kind = request.environ.get("CONTENT_TYPE", "")
+    if not kind:
         return None
-    g.pixelbin_start = time.perf_counter()
-    em = emulator()
-    if not em.faults.active:
-        return None
-    org = request_org(em)
-    rule = em.faults.check(
-        operation_name(), request.method, request.path, org.org_id if org else None
-    )
-    if rule is None:
-        return None
-    g.pixelbin_fault = rule.id
-    if rule.latency:
-        time.sleep(rule.latency)
-    if rule.drop:
-        return _dropped(rule)
-    if rule.status is not None:
-        return _fault_response(rule)
-    return None
-
-
-def _request_excerpt() -> bytes | None:
-    if request.is_json:
+    if kind.startswith("application/json"):
         return request.get_data(cache=True)
     form = request.__dict__.get("form")  # only when the view parsed it: never parse here
     if form is not None:
@@ -150,36 +122,85 @@ def _request_excerpt() -> bytes | None:
     return None
 
 
-def _after(response: Response) -> Response:
-    start = g.get("pixelbin_start")
-    if start is None:
-        return response
-    em = emulator()
-    journal = em.journal
-    if journal.enabled:
+class RequestHooks:
+    """``before_request``/``after_request`` of one app, bound to its emulator (no proxy
+    look-ups on the hot path) and caching operation names by endpoint."""
+
+    def __init__(self, app: Flask, emulator: Emulator) -> None:
+        self.app = app
+        self.emulator = emulator
+        self._operations: dict[str, str] = {}
+
+    def operation(self, endpoint: str | None) -> str | None:
+        if endpoint is None:
+            return None
+        name = self._operations.get(endpoint)
+        if name is None:
+            name = operation_of(endpoint, self.app.view_functions.get(endpoint))
+            self._operations[endpoint] = name
+        return name
+
+    def before(self) -> Response | None:
+        request = flask_request._get_current_object()  # type: ignore[attr-defined]
+        if request.path.startswith(CONTROL_PREFIX):
+            return None
+        ctx = g._get_current_object()  # type: ignore[attr-defined]
+        ctx.pixelbin_start = time.perf_counter()
+        em = self.emulator
+        if not em.faults.active:
+            return None
         org = request_org(em)
-        dropped = g.get("pixelbin_dropped", False)
+        rule = em.faults.check(
+            self.operation(request.endpoint),
+            request.method,
+            request.path,
+            org.org_id if org else None,
+        )
+        if rule is None:
+            return None
+        ctx.pixelbin_fault = rule.id
+        if rule.latency:
+            time.sleep(rule.latency)
+        if rule.drop:
+            return _dropped(rule)
+        if rule.status is not None:
+            return _fault_response(rule)
+        return None
+
+    def after(self, response: Response) -> Response:
+        ctx = g._get_current_object()  # type: ignore[attr-defined]
+        start = getattr(ctx, "pixelbin_start", None)
+        journal = self.emulator.journal
+        if start is None or not journal.enabled:
+            return response
+        request = flask_request._get_current_object()  # type: ignore[attr-defined]
+        org = getattr(ctx, "org", None) or request_org(self.emulator)
+        dropped = getattr(ctx, "pixelbin_dropped", False)
         journal.record(
-            time=em.clock.time(),
+            time=self.emulator.clock.time(),
             method=request.method,
             path=request.path,
-            query=request.query_string.decode("latin-1"),
+            query=request.environ.get("QUERY_STRING", ""),
             status=0 if dropped else response.status_code,
-            operation=operation_name(),
+            operation=self.operation(request.endpoint),
             org_id=org.org_id if org else None,
             duration=time.perf_counter() - start,
-            request_body=_request_excerpt(),
+            request_body=_request_excerpt(request),
             response_body=(
                 response.get_data()
-                if not dropped and response.is_json and not response.is_streamed
+                if not dropped
+                and response.mimetype == "application/json"
+                and not response.is_streamed
                 else None
             ),
-            fault=g.get("pixelbin_fault"),
+            fault=getattr(ctx, "pixelbin_fault", None),
         )
-    return response
+        return response
 
 
-def install(app: Flask) -> None:
+def install(app: Flask, emulator: Emulator) -> RequestHooks:
     """Register the hooks; app-level ``before_request`` runs before the blueprints' (auth)."""
-    app.before_request(_before)
-    app.after_request(_after)
+    hooks = RequestHooks(app, emulator)
+    app.before_request(hooks.before)
+    app.after_request(hooks.after)
+    return hooks

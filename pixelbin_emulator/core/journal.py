@@ -24,7 +24,7 @@ DEFAULT_LIMIT = 1000
 EXCERPT_BYTES = 512
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class JournalEntry:
     seq: int
     time: float
