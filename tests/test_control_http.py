@@ -20,6 +20,7 @@ from pixelbin_emulator.app import create_app
 from pixelbin_emulator.cli import build_parser
 from pixelbin_emulator.control import ControlClient, ControlError
 from pixelbin_emulator.core.emulator import Emulator
+from pixelbin_emulator.core.snapshot import dump_state
 from pixelbin_emulator.seeds import default_emulator
 from pixelbin_emulator.server import LiveServer
 from pixelbin_emulator.settings import Settings
@@ -181,6 +182,18 @@ def test_snapshot_archive_round_trip(server: LiveServer, control: ControlClient,
     control.import_snapshot(archive, mode="merge")
     assert api("GET", "/files/big").json()["name"] == "big"
     assert requests.get(api("GET", "/files/big").json()["url"], timeout=10).content == PNG
+
+
+def test_extracted_archive_is_a_seed_directory(
+    tmp_path: Any, control: ControlClient, api: Api
+) -> None:
+    api("POST", "/folders", json={"name": "docs"})
+    api.upload("pic", path="docs")
+    with tarfile.open(fileobj=io.BytesIO(control.export_archive(api.org["orgId"]))) as tar:
+        tar.extractall(tmp_path, filter="data")
+    seeded = default_emulator(tmp_path)  # what `pixelbin-emulator --seed DIR` loads
+    assert [org.org_id for org in seeded.orgs()] == [api.org["orgId"]]
+    assert dump_state(seeded) == control.export_snapshot(api.org["orgId"])
 
 
 def test_snapshot_merge_replaces_same_org_and_keeps_others(control: ControlClient, api: Api):
