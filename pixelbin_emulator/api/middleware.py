@@ -170,13 +170,12 @@ class RequestHooks:
     def after(self, response: Response) -> Response:
         ctx = g._get_current_object()  # type: ignore[attr-defined]
         start = getattr(ctx, "pixelbin_start", None)
-        journal = self.emulator.journal
-        if start is None or not journal.enabled:
+        if start is None:
             return response
         request = flask_request._get_current_object()  # type: ignore[attr-defined]
         org = getattr(ctx, "org", None) or request_org(self.emulator)
         dropped = getattr(ctx, "pixelbin_dropped", False)
-        journal.record(
+        self.emulator.journal.record(
             time=self.emulator.clock.time(),
             method=request.method,
             path=request.path,

@@ -107,9 +107,8 @@ class JournalQuery:
 class Journal:
     """Thread-safe, bounded per org. ``org_id`` ``None`` holds requests no org was found for."""
 
-    def __init__(self, limit: int = DEFAULT_LIMIT, *, enabled: bool = True) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
-        self.enabled = enabled
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self._by_org: dict[int | None, deque[JournalEntry]] = {}
@@ -129,21 +128,22 @@ class Journal:
         response_body: bytes | None = None,
         fault: int | None = None,
     ) -> None:
-        entry = JournalEntry(
-            next(self._seq),
-            time,
-            method,
-            path,
-            query,
-            status,
-            operation,
-            org_id,
-            duration,
-            excerpt(request_body),
-            excerpt(response_body),
-            fault,
-        )
+        request_excerpt, response_excerpt = excerpt(request_body), excerpt(response_body)
         with self._lock:
+            entry = JournalEntry(
+                next(self._seq),
+                time,
+                method,
+                path,
+                query,
+                status,
+                operation,
+                org_id,
+                duration,
+                request_excerpt,
+                response_excerpt,
+                fault,
+            )
             log = self._by_org.get(org_id)
             if log is None:
                 log = self._by_org[org_id] = deque(maxlen=self.limit)
