@@ -127,8 +127,8 @@ def test_cdn_fault_scoped_by_cloud_name() -> None:
     assert client.get(f"/v2/{other.cloud_name}/original/missing.png").status_code == 404
 
 
-@pytest.mark.parametrize("reset", [Emulator.reset, Emulator.clear])
-def test_reset_and_clear_forget_scoped_state(reset: object) -> None:
+@pytest.mark.parametrize("forget", ["reset", "drop_org"])
+def test_reset_and_drop_org_forget_scoped_state(forget: str) -> None:
     emulator = Emulator()
     org = emulator.create_org()
     emulator.faults.add({"status": 500, "orgId": org.org_id})
@@ -137,7 +137,10 @@ def test_reset_and_clear_forget_scoped_state(reset: object) -> None:
         time=0, method="GET", path="/", query="", status=200, operation=None,
         org_id=org.org_id, duration=0,
     )  # fmt: skip
-    reset(emulator)  # type: ignore[operator]
+    if forget == "reset":
+        emulator.reset()
+    else:
+        emulator.drop_org(org.org_id)
     assert emulator.faults.rules() == []
     assert emulator.url_stubs.stubs() == []
     assert emulator.journal.query() == []

@@ -76,11 +76,6 @@ class Emulator:
             finally:
                 self.ready = True
 
-    def clear(self) -> None:
-        """Drop every org (a snapshot import in ``replace`` mode starts from here)."""
-        for org in self.orgs():
-            self.drop_org(org.org_id)
-
     # -- orgs ------------------------------------------------------------------------------
 
     def create_org(
