@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .api import cdn, control, files, folders, middleware, uploads
+from .api import cdn, files, folders, uploads
 from .api.context import EXTENSION_KEY
+from .api.control import bp as control_bp
 from .api.errors import register_error_handlers
+from .api.middleware import install as install_request_hooks
 from .core.emulator import Emulator
 from .seeds import default_emulator
 from .settings import Settings
 
-BLUEPRINTS = (files.bp, folders.bp, uploads.bp, cdn.bp, control.bp)
+BLUEPRINTS = (files.bp, folders.bp, uploads.bp, cdn.bp)
 
 
 def create_app(emulator: Emulator | None = None, settings: Settings | None = None) -> Flask:
@@ -23,10 +25,13 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
     app.json.compact = True  # type: ignore[attr-defined]
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
-    emulator = emulator if emulator is not None else default_emulator()
-    app.extensions[EXTENSION_KEY] = {"emulator": emulator, "settings": settings}
+    app.extensions[EXTENSION_KEY] = {
+        "emulator": emulator if emulator is not None else default_emulator(),
+        "settings": settings,
+    }
     register_error_handlers(app)
-    middleware.install(app, emulator)
+    install_request_hooks(app, app.extensions[EXTENSION_KEY]["emulator"])
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(control_bp)  # /_emulator/: not part of the emulated API
     return app

@@ -123,7 +123,7 @@ def _answers(org: Org) -> list[Any]:
     return answers
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # examples: the profile
 @given(ops=operations)
 def test_snapshot_round_trip_gives_identical_answers(ops: list[tuple[Any, ...]]) -> None:
     source_app = create_app(Emulator(), Settings())

@@ -17,6 +17,7 @@ from urllib.parse import unquote, unquote_to_bytes, urlsplit
 from flask import g, request
 
 from ..core.errors import EmulatorError, ValidationError
+from ..core.url_stubs import UrlStub
 from . import cdn
 from .context import emulator, settings
 
@@ -32,12 +33,6 @@ def fetch(url: str) -> tuple[bytes, str | None]:
     if scheme not in ("http", "https") or not parts.netloc:
         raise ValidationError(f"url {url!r} is not an http(s) or data: URL")
     filename = unquote(parts.path.rsplit("/", 1)[-1]) or None
-    org = g.get("org")
-    stub = emulator().url_stubs.find(url, org.org_id if org else None)
-    if stub is not None:
-        if not 200 <= stub.status < 300:
-            raise ValidationError(f"url {url!r} could not be fetched: HTTP {stub.status}")
-        return stub.data, filename
     if _is_own(parts.netloc) and parts.path.startswith("/v2/"):
         try:
             target = cdn.resolve(parts.path)
@@ -45,7 +40,7 @@ def fetch(url: str) -> tuple[bytes, str | None]:
         except EmulatorError as error:
             raise ValidationError(f"url {url!r} could not be fetched: {error.message}") from None
         return target.file.data, filename
-    if not settings().allow_fetch:
+    if not settings().allow_fetch and _stub(url) is None:
         raise ValidationError(
             f"url {url!r} is not on this emulator and fetching is disabled; start it with "
             "--allow-fetch (PIXELBIN_EMULATOR_ALLOW_FETCH=1) or use a data: URL"
@@ -73,7 +68,18 @@ def _data_url(url: str) -> bytes:
     return unquote_to_bytes(payload)
 
 
+def _stub(url: str) -> UrlStub | None:
+    """The stub registered for ``url`` (for the requesting org, or for every org)."""
+    org = g.get("org")
+    return emulator().url_stubs.find(url, org.org_id if org else None)
+
+
 def _download(url: str) -> bytes:
+    stub = _stub(url)
+    if stub is not None:
+        if not 200 <= stub.status < 300:
+            raise ValidationError(f"url {url!r} could not be fetched: HTTP {stub.status}")
+        return stub.data
     limit = settings().fetch_max_bytes
     try:
         with urllib.request.urlopen(url, timeout=settings().fetch_timeout) as response:

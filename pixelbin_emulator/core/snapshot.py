@@ -132,7 +132,11 @@ def load_into(org: Org, doc: Any, *, base_dir: Path | None = None) -> None:
     """Add the folders and files of one org document to an existing org (its credentials stay)."""
     if not isinstance(doc, dict):
         raise ValidationError("every org must be an object")
-    _load_contents(org, doc, org.clock.time(), base_dir)
+    now = org.clock.time()
+    for folder_doc in doc.get("folders", []):
+        _load_folder(org, folder_doc, now)
+    for file_doc in doc.get("files", []):
+        _load_file(org, file_doc, now, base_dir)
 
 
 def _load_org(emulator: Emulator, doc: Any, base_dir: Path | None) -> Org:
@@ -148,21 +152,14 @@ def _load_org(emulator: Emulator, doc: Any, base_dir: Path | None) -> Org:
         created_at=_timestamp(doc, "createdAt", now),
     )
     try:
-        _load_contents(org, doc, now, base_dir)
+        for folder_doc in doc.get("folders", []):
+            _load_folder(org, folder_doc, now)
+        for file_doc in doc.get("files", []):
+            _load_file(org, file_doc, now, base_dir)
     except Exception:
         emulator.drop_org(org.org_id)
         raise
     return org
-
-
-def _load_contents(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None) -> None:
-    folders, files = doc.get("folders", []), doc.get("files", [])
-    if not isinstance(folders, list) or not isinstance(files, list):
-        raise ValidationError("'folders' and 'files' must be lists")
-    for folder_doc in folders:
-        _load_folder(org, _object(folder_doc), now)
-    for file_doc in files:
-        _load_file(org, _object(file_doc), now, base_dir)
 
 
 def _object(doc: Any) -> dict[str, Any]:
@@ -172,6 +169,7 @@ def _object(doc: Any) -> dict[str, Any]:
 
 
 def _load_folder(org: Org, doc: dict[str, Any], now: float) -> None:
+    doc = _object(doc)
     if "_id" not in doc:
         # A ConflictError means an earlier entry already created it as an ancestor.
         with contextlib.suppress(ConflictError):
@@ -198,6 +196,7 @@ def _seq(doc: dict[str, Any]) -> int:
 
 
 def _load_file(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None) -> None:
+    doc = _object(doc)
     data = _content(doc, base_dir)
     tags = doc.get("tags", [])
     metadata = doc.get("metadata", {})
