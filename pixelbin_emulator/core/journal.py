@@ -59,7 +59,8 @@ class JournalEntry:
         """One readable line, as shown under a failed test."""
         text = f"#{self.seq} {self.method} {self.path}"
         if self.query:
-            text += "?" + self.query
+            query = self.query
+            text += "?" + (query if len(query) <= 60 else query[:30] + "…" + query[-25:])
         text += f" -> {self.status} [{self.operation or '-'}] {self.duration * 1000:.1f}ms"
         if self.fault is not None:
             text += f" (fault {self.fault})"
@@ -73,7 +74,7 @@ def excerpt(data: bytes | None) -> str | None:
     if not data:
         return None
     text = data[:EXCERPT_BYTES].decode("utf-8", "replace")
-    return text + "…" if len(data) > EXCERPT_BYTES else text
+    return text + "…" if len(data) > EXCERPT_BYTES else text.rstrip("\n")
 
 
 @dataclass(frozen=True)
