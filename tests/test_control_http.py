@@ -538,3 +538,10 @@ def test_unknown_control_route_is_404_in_the_error_format(control: ControlClient
         control.call("GET", "/nothing-here")
     assert error.value.status == 404
     assert error.value.body["code"] == "CG-0404"
+
+
+def test_control_plane_is_never_faulted_nor_journaled(control: ControlClient, api: Api) -> None:
+    control.add_fault(path="*", status=500)
+    assert api("GET", "/listFiles").status_code == 500
+    assert len(control.faults()) == 1  # the control plane still answers
+    assert [e["path"] for e in control.requests()] == [API + "/listFiles"]
