@@ -196,6 +196,13 @@ def test_extracted_archive_is_a_seed_directory(
     assert dump_state(seeded) == control.export_snapshot(api.org["orgId"])
 
 
+def test_snapshot_file_is_a_seed(tmp_path: Any, control: ControlClient, api: Api) -> None:
+    api.upload("pic")
+    snapshot = control.export_snapshot()
+    (tmp_path / "state.json").write_text(json.dumps(snapshot))
+    assert dump_state(default_emulator(tmp_path / "state.json")) == snapshot  # `--seed FILE`
+
+
 def test_snapshot_merge_replaces_same_org_and_keeps_others(control: ControlClient, api: Api):
     other = control.create_org(name="other")
     api("POST", "/folders", json={"name": "kept"})
