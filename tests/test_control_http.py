@@ -552,3 +552,33 @@ def test_control_plane_is_never_faulted_nor_journaled(control: ControlClient, ap
     assert api("GET", "/listFiles").status_code == 500
     assert len(control.faults()) == 1  # the control plane still answers
     assert [e["path"] for e in control.requests()] == [API + "/listFiles"]
+
+
+def test_cli_admin_token_end_to_end() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pixelbin_emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PIXELBIN_EMULATOR_ADMIN_TOKEN": "tok-1"},
+    )
+    try:
+        first = process.stdout.readline()  # type: ignore[union-attr]
+        assert "ready on" in first, first
+        url = first.split("ready on ", 1)[1].strip()
+        assert ControlClient(url).ready() is True
+        with pytest.raises(ControlError) as denied:
+            ControlClient(url).orgs()
+        assert denied.value.status == 401
+        assert len(ControlClient(url, admin_token="tok-1").orgs()) == 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=10)
+        finally:
+            process.kill()
