@@ -16,7 +16,9 @@ from .api import (
     uploads,
 )
 from .api.context import EXTENSION_KEY, external_base
+from .api.control import bp as control_bp
 from .api.errors import register_error_handlers
+from .api.middleware import install as install_request_hooks
 from .core.emulator import Emulator
 from .openapi import openapi_document
 from .seeds import default_emulator
@@ -54,7 +56,9 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
         "settings": settings,
     }
     register_error_handlers(app)
+    install_request_hooks(app, app.extensions[EXTENSION_KEY]["emulator"])
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(control_bp)  # /_emulator/: not part of the emulated API
     app.add_url_rule("/openapi.json", "openapi", openapi)
     return app

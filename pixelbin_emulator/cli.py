@@ -51,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="let urlUpload fetch http(s) URLs that are not the emulator's own",
     )
     parser.add_argument(
+        "--admin-token",
+        default=_env("admin-token"),
+        help="protect the control plane (/_emulator/): it then wants 'Authorization: Bearer TOKEN'",
+    )
+    parser.add_argument(
         "--threads", type=int, default=int(_env("threads", str(DEFAULT_THREADS)) or 1)
     )
     return parser
@@ -71,11 +76,17 @@ def _seed_document(args: argparse.Namespace) -> tuple[dict, Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Seed, then listen: the seed is loaded before the socket opens, so the first request the
+    server answers already sees it (``/_emulator/ready`` is 200 from then on)."""
     args = build_parser().parse_args(argv)
     try:
         doc, base_dir = _seed_document(args)
         emulator = Emulator(doc, seed_dir=base_dir)
-        settings = Settings(external_url=args.external_url, allow_fetch=args.allow_fetch)
+        settings = Settings(
+            external_url=args.external_url,
+            allow_fetch=args.allow_fetch,
+            admin_token=args.admin_token or None,
+        )
         server = LiveServer(
             create_app(emulator, settings),
             host=args.host,

@@ -18,3 +18,6 @@ class Settings:
     fetch_max_bytes: int = 150 * MB
     #: Largest request body accepted (a 150 MB upload plus its multipart framing).
     max_content_length: int = 160 * MB
+    #: When set, the control plane (``/_emulator/``, except health and ready) wants
+    #: ``Authorization: Bearer <admin_token>``.
+    admin_token: str | None = None

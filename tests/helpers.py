@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from PIL import Image
 from pixelbin.common.exceptions import PixelbinServerResponseError
 
@@ -36,6 +37,17 @@ def sdk_error(error: PixelbinServerResponseError) -> dict[str, Any]:
     text = str(error.args[0] if error.args else error)
     raw = ast.literal_eval(text) if text.startswith(("b'", 'b"')) else text.encode()
     return json.loads(raw)
+
+
+def expect_error(status: int, call: Any, **kwargs: Any) -> dict[str, Any]:
+    """An SDK call fails with this status and an error body in the API's format."""
+    with pytest.raises(PixelbinServerResponseError) as caught:
+        call(**kwargs)
+    assert caught.value.status_code == status
+    body = sdk_error(caught.value)
+    assert (body["status"], body["code"]) == (status, f"CG-{status:04d}")
+    assert body["message"] and body["exception"]
+    return body
 
 
 def state(handle: Any) -> dict[str, Any]:

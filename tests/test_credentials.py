@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import ast
 import json
 from typing import Any
 
 import pytest
-from pixelbin.common.exceptions import PixelbinServerResponseError
+
+from .helpers import expect_error
 
 AWS = {"region": "ap-south-1", "accessKeyId": "123456789ABC", "secretAccessKey": "DUMMY1234567890"}
-
-
-def sdk_error(error: PixelbinServerResponseError) -> dict[str, Any]:
-    """The JSON error body inside the SDK's exception (its message is ``str(bytes)``)."""
-    return json.loads(ast.literal_eval(str(error.args[0])))
-
-
-def expect_error(status: int, call: Any, **kwargs: Any) -> dict[str, Any]:
-    with pytest.raises(PixelbinServerResponseError) as caught:
-        call(**kwargs)
-    assert caught.value.status_code == status
-    body = sdk_error(caught.value)
-    assert (body["status"], body["code"]) == (status, f"CG-{status:04d}")
-    assert body["message"] and body["exception"]
-    return body
 
 
 def configured(assets: Any, plugin_id: str) -> bool:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import base64
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,12 +15,9 @@ from pixelbin.utils.url import url_to_obj
 
 from pixelbin_emulator.seeds import fixtures_dir
 
+from .helpers import sdk_error
+
 PLAYGROUND_BYTES = (fixtures_dir() / "playground-default.jpeg").read_bytes()
-
-
-def sdk_error(error: PixelbinServerResponseError) -> dict[str, Any]:
-    """The JSON error body inside the SDK's exception (its message is ``str(bytes)``)."""
-    return json.loads(ast.literal_eval(str(error.args[0])))
 
 
 @pytest.fixture

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import threading
 from typing import Any
 
 import pytest
-from pixelbin.common.exceptions import PixelbinServerResponseError
 
 from pixelbin_emulator.core.emulator import Emulator
 from pixelbin_emulator.core.errors import EmulatorError
 from pixelbin_emulator.core.snapshot import dump_state
+
+from .helpers import expect_error
 
 PRESET_KEYS = {
     "orgId",
@@ -26,21 +26,6 @@ PRESET_KEYS = {
     "archived",
 }
 RESIZE_PARAMS = {"w": {"type": "integer", "default": 200}, "h": {"type": "integer", "default": 400}}
-
-
-def sdk_error(error: PixelbinServerResponseError) -> dict[str, Any]:
-    """The JSON error body inside the SDK's exception (its message is ``str(bytes)``)."""
-    return json.loads(ast.literal_eval(str(error.args[0])))
-
-
-def expect_error(status: int, call: Any, **kwargs: Any) -> dict[str, Any]:
-    with pytest.raises(PixelbinServerResponseError) as caught:
-        call(**kwargs)
-    assert caught.value.status_code == status
-    body = sdk_error(caught.value)
-    assert (body["status"], body["code"]) == (status, f"CG-{status:04d}")
-    assert body["message"] and body["exception"]
-    return body
 
 
 def expect_http_error(response: Any, status: int) -> dict[str, Any]:

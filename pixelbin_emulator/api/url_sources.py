@@ -1,7 +1,8 @@
 """Where ``urlUpload`` gets bytes from, without reaching the network unless allowed.
 
-``data:`` URLs and the emulator's own CDN URLs always work. Any other http(s) URL is fetched only
-when fetching is enabled (``--allow-fetch``), with a timeout and a size limit.
+``data:`` URLs, URLs stubbed through the control plane (``/_emulator/url-stubs``) and the
+emulator's own CDN URLs always work. Any other http(s) URL is fetched only when fetching is
+enabled (``--allow-fetch``), with a timeout and a size limit.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from flask import request
+from flask import g, request
 
 from ..core.errors import EmulatorError, ValidationError
+from ..core.url_stubs import UrlStub
 from . import cdn
-from .context import settings
+from .context import emulator, settings
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ def fetch(url: str) -> Fetched:
         except EmulatorError as error:
             raise ValidationError(f"url {url!r} could not be fetched: {error.message}") from None
         return Fetched(target.file.data, filename)
+    stub = _stub(url)
+    if stub is not None:
+        if not 200 <= stub.status < 300:
+            raise ValidationError(f"url {url!r} could not be fetched: HTTP {stub.status}")
+        return Fetched(stub.data, filename)
     if not settings().allow_fetch:
         raise ValidationError(
             f"url {url!r} is not on this emulator and fetching is disabled; start it with "
@@ -74,6 +81,12 @@ def _data_url(url: str) -> bytes:
         except (binascii.Error, ValueError):
             raise ValidationError("data: URL has invalid base64") from None
     return unquote_to_bytes(payload)
+
+
+def _stub(url: str) -> UrlStub | None:
+    """The stub registered for ``url`` (for the requesting org, or for every org)."""
+    org = g.get("org")
+    return emulator().url_stubs.find(url, org.org_id if org else None)
 
 
 def _download(url: str) -> bytes:

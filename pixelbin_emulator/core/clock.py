@@ -20,9 +20,14 @@ class Clock:
         self._offset = 0.0
 
     def time(self) -> float:
-        """Seconds since the epoch, as the emulator sees them."""
+        """Seconds since the epoch, as the emulator sees them, to the millisecond.
+
+        The API writes timestamps with milliseconds; keeping no more precision than that means
+        a snapshot (which writes them the same way) holds every timestamp exactly, so sorting by
+        ``createdAt``/``updatedAt`` gives the same order after an import.
+        """
         frozen = self._frozen_at
-        return (frozen if frozen is not None else time.time()) + self._offset
+        return round((frozen if frozen is not None else time.time()) + self._offset, 3)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.time(), tz=UTC)

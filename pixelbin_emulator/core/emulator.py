@@ -14,8 +14,11 @@ from typing import Any
 from .assets import Limits
 from .clock import Clock
 from .errors import ConflictError, NotFoundError, ValidationError
+from .faults import Faults
 from .ids import IdFactory
+from .journal import DEFAULT_LIMIT, Journal
 from .orgs import Org
+from .url_stubs import UrlStubs
 
 
 @dataclass
@@ -41,8 +44,12 @@ class Emulator:
         seed_dir: str | Path | None = None,
         random_seed: int | None = None,
         limits: Limits | None = None,
+        journal_limit: int = DEFAULT_LIMIT,
     ) -> None:
         self.clock = Clock()
+        self.journal_limit = journal_limit
+        #: False while the seed is (re)loading: ``GET /_emulator/ready`` answers 503 meanwhile.
+        self.ready = False
         self.limits = limits or Limits()
         self._seed = seed
         self._seed_dir = Path(seed_dir) if seed_dir else None
@@ -51,15 +58,23 @@ class Emulator:
         self.reset()
 
     def reset(self) -> None:
-        """Return to the seed: drop every org and every change, and restart the clock."""
+        """Return to the seed: drop every org and every change, restart the clock, and forget
+        the request journal, fault rules and URL stubs."""
         from .snapshot import load_state
 
         with self._lock:
+            self.ready = False
             self.clock.reset()
             self.ids = IdFactory(self._random_seed)
+            self.journal = Journal(self.journal_limit)
+            self.faults = Faults()
+            self.url_stubs = UrlStubs()
             self._registry = _Registry()
-            if self._seed is not None:
-                load_state(self, self._seed, base_dir=self._seed_dir)
+            try:
+                if self._seed is not None:
+                    load_state(self, self._seed, base_dir=self._seed_dir)
+            finally:
+                self.ready = True
 
     # -- orgs ------------------------------------------------------------------------------
 
@@ -112,6 +127,7 @@ class Emulator:
             return org
 
     def drop_org(self, org_id: int) -> Org:
+        """Remove an org with its journal, fault rules and URL stubs."""
         with self._lock:
             reg = self._registry
             org = reg.orgs.pop(org_id, None)
@@ -120,6 +136,9 @@ class Emulator:
             del reg.by_secret[org.api_secret]
             del reg.by_access_key[org.access_key]
             del reg.by_cloud_name[org.cloud_name]
+            self.journal.clear(org_id)
+            self.faults.clear(org_id)
+            self.url_stubs.clear(org_id)
             return org
 
     def org(self, org_id: int) -> Org:

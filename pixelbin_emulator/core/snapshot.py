@@ -91,6 +91,59 @@ def load_state(emulator: Emulator, doc: Any, *, base_dir: Path | None = None) ->
     return [_load_org(emulator, org_doc, base_dir) for org_doc in orgs_doc]
 
 
+def import_state(
+    emulator: Emulator, doc: Any, *, mode: str = "replace", base_dir: Path | None = None
+) -> list[Org]:
+    """Load a state document into a running emulator, all or nothing.
+
+    ``replace``: every org goes, then the document's orgs are loaded. ``merge``: the document's
+    orgs are added, each replacing the org with the same ``orgId`` if there is one; other orgs
+    stay. The document is first loaded into a scratch emulator, so a bad one changes nothing.
+    """
+    from .emulator import Emulator
+
+    if mode not in ("replace", "merge"):
+        raise ValidationError("mode must be 'replace' or 'merge'")
+    scratch = Emulator(limits=emulator.limits)
+    load_state(scratch, doc, base_dir=base_dir)
+    with emulator._lock:
+        incoming = scratch.orgs()
+        replaced = {org.org_id for org in incoming}
+        staying = [] if mode == "replace" else emulator.orgs()
+        for org in staying:
+            if org.org_id in replaced:
+                continue
+            for new in incoming:
+                if {org.api_secret, org.access_key, org.cloud_name} & {
+                    new.api_secret,
+                    new.access_key,
+                    new.cloud_name,
+                }:
+                    raise ConflictError(
+                        f"org {new.org_id} of the document has the apiSecret, accessKey or "
+                        f"cloudName of org {org.org_id}, which stays"
+                    )
+        emulator.ready = False
+        try:
+            for org in emulator.orgs():
+                if mode == "replace" or org.org_id in replaced:
+                    emulator.drop_org(org.org_id)
+            return load_state(emulator, doc, base_dir=base_dir)
+        finally:
+            emulator.ready = True
+
+
+def load_into(org: Org, doc: Any, *, base_dir: Path | None = None) -> None:
+    """Add the folders and files of one org document to an existing org (its credentials stay)."""
+    if not isinstance(doc, dict):
+        raise ValidationError("every org must be an object")
+    now = org.clock.time()
+    for folder_doc in doc.get("folders", []):
+        _load_folder(org, folder_doc, now)
+    for file_doc in doc.get("files", []):
+        _load_file(org, file_doc, now, base_dir)
+
+
 def _load_org(emulator: Emulator, doc: Any, base_dir: Path | None) -> Org:
     if not isinstance(doc, dict):
         raise ValidationError("every org must be an object")
@@ -118,7 +171,14 @@ def _load_org(emulator: Emulator, doc: Any, base_dir: Path | None) -> Org:
     return org
 
 
+def _object(doc: Any) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise ValidationError("every folder and file must be an object")
+    return doc
+
+
 def _load_folder(org: Org, doc: dict[str, Any], now: float) -> None:
+    doc = _object(doc)
     if "_id" not in doc:
         # A ConflictError means an earlier entry already created it as an ancestor.
         with contextlib.suppress(ConflictError):
@@ -201,6 +261,7 @@ def _seq(doc: dict[str, Any]) -> int:
 
 
 def _load_file(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None) -> None:
+    doc = _object(doc)
     data = _content(doc, base_dir)
     tags = doc.get("tags", [])
     metadata = doc.get("metadata", {})
@@ -249,13 +310,27 @@ def _load_file(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None)
     )
 
 
-def dump_state(emulator: Emulator, org_id: int | None = None) -> dict[str, Any]:
-    """Export every org (or one) with file bytes inline as base64."""
+def dump_state(
+    emulator: Emulator, org_id: int | None = None, *, blobs: dict[str, bytes] | None = None
+) -> dict[str, Any]:
+    """Export every org (or one) with file bytes inline as base64.
+
+    With ``blobs``, file bytes go there instead, keyed by the relative ``source`` path
+    (``files/{_id}``) the document names, for the directory/archive form of large snapshots.
+    """
     orgs = [emulator.org(org_id)] if org_id is not None else emulator.orgs()
-    return {"format": FORMAT, "version": VERSION, "orgs": [_dump_org(org) for org in orgs]}
+    return {"format": FORMAT, "version": VERSION, "orgs": [_dump_org(org, blobs) for org in orgs]}
 
 
-def _dump_org(org: Org) -> dict[str, Any]:
+def _content_field(file: File, blobs: dict[str, bytes] | None) -> dict[str, str]:
+    if blobs is None:
+        return {"base64": base64.b64encode(file.data).decode("ascii")}
+    source = f"files/{file.id}"
+    blobs[source] = file.data
+    return {"source": source}
+
+
+def _dump_org(org: Org, blobs: dict[str, bytes] | None = None) -> dict[str, Any]:
     folders, files = [], []
     with org.lock:
         for entry in sorted(org.assets.entries(), key=lambda e: e.seq):
@@ -279,8 +354,8 @@ def _dump_org(org: Org) -> dict[str, Any]:
                         "access": entry.access,
                         "tags": list(entry.tags),
                         "metadata": entry.metadata,
-                        "base64": base64.b64encode(entry.data).decode("ascii"),
                     }
+                    | _content_field(entry, blobs)
                 )
         presets = [
             {

@@ -1,0 +1,331 @@
+"""The control plane under ``/_emulator/``: what tests and operators use to drive the emulator.
+
+Health and readiness, orgs, reset, snapshots, the request journal, fault rules, the clock and
+URL stubs (docs/control-plane.md describes every route). Answers are JSON; lists come as
+``{"items": [...]}``, removals as ``{"removed": n}``; errors use the API's error format. With an
+admin token configured, every route but health and ready wants ``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import io
+import json
+import tarfile
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from ..core.clock import Clock, isoformat
+from ..core.errors import UnauthorizedError, ValidationError
+from ..core.journal import JournalQuery
+from ..core.orgs import Org
+from ..core.snapshot import dump_state, import_state
+from ..seeds import DEFAULT_SEED_NAME, read_seed
+from . import parsing
+from .context import emulator, settings
+
+bp = Blueprint("control", __name__, url_prefix="/_emulator")
+
+_OPEN = {"control.health", "control.ready"}
+ARCHIVE_TYPES = ("application/gzip", "application/x-gzip", "application/x-tar")
+
+
+@bp.before_request
+def _check_admin_token() -> None:
+    token = settings().admin_token
+    if not token or request.endpoint in _OPEN:
+        return
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+        raise UnauthorizedError("the control plane wants Authorization: Bearer <admin token>")
+
+
+def _created(payload: Any) -> Response:
+    response = jsonify(payload)
+    response.status_code = 201
+    return response
+
+
+def _org_id_arg() -> int | None:
+    org_id = parsing.query_int(request.args, "orgId")
+    if org_id is not None:
+        emulator().org(org_id)  # 404 for an unknown org
+    return org_id
+
+
+def org_object(org: Org) -> dict[str, Any]:
+    return {
+        "orgId": org.org_id,
+        "name": org.name,
+        "cloudName": org.cloud_name,
+        "apiSecret": org.api_secret,
+        "accessKey": org.access_key,
+        "createdAt": isoformat(org.created_at),
+    }
+
+
+# -- health ------------------------------------------------------------------------------------
+
+
+@bp.get("/health")
+def health() -> Response:
+    return jsonify(status="ok")
+
+
+@bp.get("/ready")
+def ready() -> Response:
+    is_ready = emulator().ready
+    response = jsonify(ready=is_ready)
+    response.status_code = 200 if is_ready else 503
+    return response
+
+
+# -- orgs ----------------------------------------------------------------------------------------
+
+
+@bp.get("/orgs")
+def list_orgs() -> Response:
+    return jsonify(items=[org_object(org) for org in emulator().orgs()])
+
+
+@bp.post("/orgs")
+def create_org() -> Response:
+    body = parsing.json_body()
+    org = emulator().create_org(
+        name=parsing.opt_str(body, "name"),
+        org_id=parsing.opt_int(body, "orgId"),
+        cloud_name=parsing.opt_str(body, "cloudName"),
+        api_secret=parsing.opt_str(body, "apiSecret"),
+        access_key=parsing.opt_str(body, "accessKey"),
+    )
+    return _created(org_object(org))
+
+
+@bp.get("/orgs/<int:org_id>")
+def get_org(org_id: int) -> Response:
+    return jsonify(org_object(emulator().org(org_id)))
+
+
+@bp.delete("/orgs/<int:org_id>")
+def drop_org(org_id: int) -> Response:
+    return jsonify(org_object(emulator().drop_org(org_id)))
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    em = emulator()
+    em.reset()
+    return jsonify(orgs=[org_object(org) for org in em.orgs()])
+
+
+# -- snapshots -----------------------------------------------------------------------------------
+
+
+@bp.get("/snapshot")
+def export_snapshot() -> Response:
+    org_id = _org_id_arg()
+    form = request.args.get("form", "json")
+    if form == "json":
+        return jsonify(dump_state(emulator(), org_id))
+    if form != "archive":
+        raise ValidationError("form must be 'json' or 'archive'")
+    blobs: dict[str, bytes] = {}
+    doc = dump_state(emulator(), org_id, blobs=blobs)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        _add(archive, DEFAULT_SEED_NAME, json.dumps(doc, indent=1).encode())
+        for name, data in blobs.items():
+            _add(archive, name, data)
+    response = Response(buffer.getvalue(), mimetype="application/gzip")
+    response.headers["Content-Disposition"] = 'attachment; filename="snapshot.tar.gz"'
+    return response
+
+
+def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    archive.addfile(info, io.BytesIO(data))
+
+
+@bp.put("/snapshot")
+def import_snapshot() -> Response:
+    mode = request.args.get("mode", "replace")
+    em = emulator()
+    if request.mimetype in ARCHIVE_TYPES:
+        with tempfile.TemporaryDirectory(prefix="pixelbin-snapshot-") as tmp:
+            try:
+                with tarfile.open(fileobj=io.BytesIO(request.get_data()), mode="r:*") as archive:
+                    archive.extractall(tmp, filter="data")
+            except (tarfile.TarError, OSError, EOFError) as error:
+                raise ValidationError(f"snapshot archive is unreadable: {error}") from None
+            doc, base_dir = read_seed(Path(tmp))
+            orgs = import_state(em, doc, mode=mode, base_dir=base_dir)
+    else:
+        try:
+            doc = json.loads(request.get_data())
+        except (ValueError, UnicodeDecodeError):
+            raise ValidationError("the snapshot is not valid JSON") from None
+        orgs = import_state(em, doc, mode=mode)
+    return jsonify(mode=mode, orgs=[org_object(org) for org in orgs])
+
+
+# -- request journal -----------------------------------------------------------------------------
+
+
+@bp.get("/requests")
+def list_requests() -> Response:
+    args = request.args
+    query = JournalQuery(
+        org_id=_org_id_arg(),
+        method=parsing.query_str(args, "method"),
+        path=parsing.query_str(args, "path"),
+        status=parsing.query_int(args, "status"),
+        operation=parsing.query_str(args, "operation"),
+        since=parsing.query_int(args, "since"),
+        limit=parsing.query_int(args, "limit"),
+    )
+    return jsonify(items=[entry.as_dict() for entry in emulator().journal.query(query)])
+
+
+@bp.delete("/requests")
+def clear_requests() -> Response:
+    return jsonify(removed=emulator().journal.clear(_org_id_arg()))
+
+
+# -- faults --------------------------------------------------------------------------------------
+
+
+@bp.get("/faults")
+def list_faults() -> Response:
+    return jsonify(items=[rule.as_dict() for rule in emulator().faults.rules(_org_id_arg())])
+
+
+@bp.post("/faults")
+def add_fault() -> Response:
+    body = parsing.json_body()
+    if body.get("orgId") is not None:
+        emulator().org(parsing.opt_int(body, "orgId") or 0)
+    return _created(emulator().faults.add(body).as_dict())
+
+
+@bp.get("/faults/<int:rule_id>")
+def get_fault(rule_id: int) -> Response:
+    return jsonify(emulator().faults.get(rule_id).as_dict())
+
+
+@bp.delete("/faults/<int:rule_id>")
+def delete_fault(rule_id: int) -> Response:
+    return jsonify(emulator().faults.remove(rule_id).as_dict())
+
+
+@bp.delete("/faults")
+def clear_faults() -> Response:
+    return jsonify(removed=emulator().faults.clear(_org_id_arg()))
+
+
+# -- clock ---------------------------------------------------------------------------------------
+
+
+def clock_object(clock: Clock) -> dict[str, Any]:
+    now = clock.time()
+    return {"now": isoformat(now), "epoch": now, "frozen": clock.frozen}
+
+
+def _instant(value: Any) -> float | None:
+    """``at`` of a freeze: epoch seconds or an ISO-8601 timestamp (``Z`` allowed)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            pass
+    raise ValidationError("at must be epoch seconds or an ISO-8601 timestamp")
+
+
+@bp.get("/clock")
+def get_clock() -> Response:
+    return jsonify(clock_object(emulator().clock))
+
+
+@bp.post("/clock/freeze")
+def freeze_clock() -> Response:
+    clock = emulator().clock
+    clock.freeze(_instant(parsing.json_body().get("at")))
+    return jsonify(clock_object(clock))
+
+
+@bp.post("/clock/advance")
+def advance_clock() -> Response:
+    seconds = parsing.json_body().get("seconds")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+        raise ValidationError("seconds must be a number")
+    clock = emulator().clock
+    clock.advance(float(seconds))
+    return jsonify(clock_object(clock))
+
+
+@bp.post("/clock/unfreeze")
+def unfreeze_clock() -> Response:
+    clock = emulator().clock
+    clock.unfreeze()
+    return jsonify(clock_object(clock))
+
+
+@bp.post("/clock/reset")
+def reset_clock() -> Response:
+    clock = emulator().clock
+    clock.reset()
+    return jsonify(clock_object(clock))
+
+
+# -- URL stubs -----------------------------------------------------------------------------------
+
+
+@bp.get("/url-stubs")
+def list_url_stubs() -> Response:
+    return jsonify(items=[stub.as_dict() for stub in emulator().url_stubs.stubs(_org_id_arg())])
+
+
+@bp.post("/url-stubs")
+def add_url_stub() -> Response:
+    body = parsing.json_body()
+    url = parsing.req_str(body, "url")
+    if "base64" in body:
+        try:
+            data = base64.b64decode(body["base64"], validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise ValidationError("base64 must be a base64 string") from None
+    elif "text" in body:
+        if not isinstance(body["text"], str):
+            raise ValidationError("text must be a string")
+        data = body["text"].encode()
+    else:
+        raise ValidationError("a stub needs its content: base64 or text")
+    org_id = parsing.opt_int(body, "orgId")
+    if org_id is not None:
+        emulator().org(org_id)
+    status = parsing.opt_int(body, "status")
+    stub = emulator().url_stubs.add(
+        url, data, status=200 if status is None else status, org_id=org_id
+    )
+    return _created(stub.as_dict())
+
+
+@bp.delete("/url-stubs")
+def remove_url_stubs() -> Response:
+    org_id = _org_id_arg()
+    url = parsing.query_str(request.args, "url")
+    stubs = emulator().url_stubs
+    if url is None:
+        return jsonify(removed=stubs.clear(org_id))
+    stubs.remove(url, org_id)
+    return jsonify(removed=1)

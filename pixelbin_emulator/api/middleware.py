@@ -1,0 +1,205 @@
+"""Hooks around every API request: fault rules before it, the request journal after it.
+
+The control plane (``/_emulator/...``) is neither faulted nor journaled. The hot path, with no
+fault rules, is one ``perf_counter`` before and one journal append after the request: the
+operation name is cached per endpoint and the org is the one authentication already found.
+
+A dropped connection is a response whose body raises waitress's ``ClientDisconnected`` on the
+first read: waitress has written nothing yet, so it closes the socket and the client sees the
+connection end without an answer, as it would when a load balancer drops it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import Flask, Request, Response, g, jsonify
+from flask import request as flask_request
+from waitress.channel import ClientDisconnected
+
+from ..core.emulator import Emulator
+from ..core.errors import NotFoundError
+from ..core.faults import FaultRule
+from ..core.orgs import Org
+
+CONTROL_PREFIX = "/_emulator/"
+
+#: Endpoints whose view function is not named after the operation (an SDK method name).
+OPERATIONS = {"cdn.serve": "getCdnFile"}
+
+
+def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Name a view's operation explicitly, when its function name cannot be ``snake_case`` of it."""
+
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.pixelbin_operation = name  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def operation_of(endpoint: str, view: Callable[..., Any] | None) -> str:
+    """The operation name of an endpoint: ``files.get_file_by_id`` → ``getFileById``."""
+    explicit = getattr(view, "pixelbin_operation", None) or OPERATIONS.get(endpoint)
+    if explicit:
+        return explicit
+    head, *rest = endpoint.rpartition(".")[2].split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def request_org(em: Emulator) -> Org | None:
+    """The org a request is for, without failing: authenticated, by API secret, CDN cloud name
+    or the ``pbo`` of a signed upload URL."""
+    org = g.get("org")
+    if org is not None:
+        return org
+    request = flask_request._get_current_object()  # type: ignore[attr-defined]
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        try:
+            org = em.org_by_secret(base64.b64decode(token.strip(), validate=True).decode())
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            org = None
+        if org is not None:
+            return org
+    path = request.path
+    if path.startswith("/v2/"):
+        return em.org_by_cloud_name(path.split("/", 3)[2])
+    pbo = request.args.get("pbo", "")
+    if pbo.isdigit():
+        with contextlib.suppress(NotFoundError):
+            return em.org(int(pbo))
+    return None
+
+
+def _dropped(rule: FaultRule) -> Response:
+    def body() -> Iterator[bytes]:
+        raise ClientDisconnected(f"connection dropped by fault rule {rule.id}")
+        yield b""  # a generator: raised when waitress reads the body, not before
+
+    g.pixelbin_dropped = True
+    return Response(body(), status=500)
+
+
+def _fault_response(rule: FaultRule) -> Response:
+    status = rule.status or 500
+    body = rule.body
+    if body is None and status >= 400:
+        response = jsonify(
+            message=f"fault injected by the emulator (rule {rule.id})",
+            status=status,
+            code=f"CG-{status:04d}",
+            exception="EmulatedFaultError",
+        )
+    elif isinstance(body, str):
+        response = Response(body, mimetype="text/plain")
+    elif body is None:
+        response = Response(b"")
+    else:
+        response = jsonify(body)
+    response.status_code = status
+    response.headers.update(rule.headers)
+    return response
+
+
+def _request_excerpt(request: Request) -> bytes | None:
+    kind = request.environ.get("CONTENT_TYPE", "")
+    if not kind:
+        return None
+    if kind.startswith("application/json"):
+        return request.get_data(cache=True)
+    form = request.__dict__.get("form")  # only when the view parsed it: never parse here
+    if form is not None:
+        files = request.__dict__.get("files") or {}
+        summary = dict(form) | {key: f"<file {f.filename}>" for key, f in files.items()}
+        return json.dumps(summary).encode()
+    return None
+
+
+class RequestHooks:
+    """``before_request``/``after_request`` of one app, bound to its emulator (no proxy
+    look-ups on the hot path) and caching operation names by endpoint."""
+
+    def __init__(self, app: Flask, emulator: Emulator) -> None:
+        self.app = app
+        self.emulator = emulator
+        self._operations: dict[str, str] = {}
+
+    def operation(self, endpoint: str | None) -> str | None:
+        if endpoint is None:
+            return None
+        name = self._operations.get(endpoint)
+        if name is None:
+            name = operation_of(endpoint, self.app.view_functions.get(endpoint))
+            self._operations[endpoint] = name
+        return name
+
+    def before(self) -> Response | None:
+        request = flask_request._get_current_object()  # type: ignore[attr-defined]
+        if request.path.startswith(CONTROL_PREFIX):
+            return None
+        ctx = g._get_current_object()  # type: ignore[attr-defined]
+        ctx.pixelbin_start = time.perf_counter()
+        em = self.emulator
+        if not em.faults.active:
+            return None
+        org = request_org(em)
+        rule = em.faults.check(
+            self.operation(request.endpoint),
+            request.method,
+            request.path,
+            org.org_id if org else None,
+        )
+        if rule is None:
+            return None
+        ctx.pixelbin_fault = rule.id
+        if rule.latency:
+            time.sleep(rule.latency)
+        if rule.drop:
+            return _dropped(rule)
+        if rule.status is not None:
+            return _fault_response(rule)
+        return None
+
+    def after(self, response: Response) -> Response:
+        ctx = g._get_current_object()  # type: ignore[attr-defined]
+        start = getattr(ctx, "pixelbin_start", None)
+        if start is None:
+            return response
+        request = flask_request._get_current_object()  # type: ignore[attr-defined]
+        org = getattr(ctx, "org", None) or request_org(self.emulator)
+        dropped = getattr(ctx, "pixelbin_dropped", False)
+        self.emulator.journal.record(
+            time=self.emulator.clock.time(),
+            method=request.method,
+            path=request.path,
+            query=request.environ.get("QUERY_STRING", ""),
+            status=0 if dropped else response.status_code,
+            operation=self.operation(request.endpoint),
+            org_id=org.org_id if org else None,
+            duration=time.perf_counter() - start,
+            request_body=_request_excerpt(request),
+            response_body=(
+                response.get_data()
+                if not dropped
+                and response.mimetype == "application/json"
+                and not response.is_streamed
+                else None
+            ),
+            fault=getattr(ctx, "pixelbin_fault", None),
+        )
+        return response
+
+
+def install(app: Flask, emulator: Emulator) -> RequestHooks:
+    """Register the hooks; app-level ``before_request`` runs before the blueprints' (auth)."""
+    hooks = RequestHooks(app, emulator)
+    app.before_request(hooks.before)
+    app.after_request(hooks.after)
+    return hooks
