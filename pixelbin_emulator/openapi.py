@@ -1002,10 +1002,367 @@ def _meta() -> dict[str, dict[str, Schema]]:
     }
 
 
+# -- the control plane (/_emulator/, docs/control-plane.md) ------------------------------------
+
+CONTROL = "/_emulator"
+
+SCHEMAS |= {
+    "ControlOrg": obj(
+        {
+            "orgId": INTEGER,
+            "name": STRING,
+            "cloudName": STRING,
+            "apiSecret": STRING,
+            "accessKey": STRING,
+            "createdAt": TIMESTAMP,
+        }
+    ),
+    "ControlOrgs": obj({"items": {"type": "array", "items": ref("ControlOrg")}}),
+    "Removed": obj({"removed": {"type": "integer", "minimum": 0}}),
+    "JournalEntry": obj(
+        {
+            "seq": INTEGER,
+            "time": TIMESTAMP,
+            "method": STRING,
+            "path": STRING,
+            "query": STRING,
+            "status": INTEGER,
+            "operation": nullable(STRING),
+            "orgId": nullable(INTEGER),
+            "durationMs": NUMBER,
+            "requestBody": {},
+            "responseBody": {},
+            "faultId": nullable(INTEGER),
+        }
+    ),
+    "FaultRule": obj(
+        {
+            "id": INTEGER,
+            "operation": nullable(STRING),
+            "path": nullable(STRING),
+            "method": nullable(STRING),
+            "orgId": nullable(INTEGER),
+            "status": nullable(INTEGER),
+            "body": {},
+            "headers": {"type": "object", "additionalProperties": STRING},
+            "latency": nullable(NUMBER),
+            "drop": BOOLEAN,
+            "times": nullable(INTEGER),
+            "after": nullable(INTEGER),
+            "matched": INTEGER,
+            "fired": INTEGER,
+            "exhausted": BOOLEAN,
+        }
+    ),
+    "Clock": obj({"now": TIMESTAMP, "epoch": NUMBER, "frozen": BOOLEAN}),
+    "UrlStub": obj({"url": STRING, "orgId": nullable(INTEGER), "status": INTEGER, "size": INTEGER}),
+    # The seed format (docs/control-plane.md): {"orgs": [...]}, open-ended within.
+    "Snapshot": {"type": "object", "properties": {"orgs": {"type": "array"}}},
+}
+
+ADMIN = [{}, {"adminToken": []}]  # optional: only when the emulator runs with --admin-token
+
+
+def items_of(name: str) -> Schema:
+    return obj({"items": {"type": "array", "items": ref(name)}})
+
+
+def _control_op(
+    endpoint: str,
+    summary: str,
+    status: int,
+    schema: Schema | None,
+    errors: tuple[int, ...],
+    **kwargs: Any,
+) -> Schema:
+    ok = json_response(summary, schema) if schema else {"description": summary}
+    return operation(
+        f"control.{endpoint}",
+        summary,
+        {str(status): ok, **error_responses(*errors)},
+        tag="control",
+        security=kwargs.pop("security", ADMIN),
+        **kwargs,
+    )
+
+
+def _control() -> dict[str, dict[str, Schema]]:
+    org_filter = query("orgId", INTEGER, "Only this org's (404 for an unknown org)")
+    org_id = {**path_param("org_id", "The org's id"), "schema": INTEGER}
+    rule_id = {**path_param("rule_id", "The fault rule's id"), "schema": INTEGER}
+    clock = ref("Clock")
+    return {
+        f"{CONTROL}/health": {
+            "get": _control_op(
+                "health", "Alive", 200, obj({"status": {"const": "ok"}}), (), security=[]
+            )
+        },
+        f"{CONTROL}/ready": {
+            "get": operation(
+                "control.ready",
+                "Ready to serve (503 while loading)",
+                {
+                    "200": json_response("Ready", obj({"ready": {"const": True}})),
+                    "503": json_response("Not ready yet", obj({"ready": {"const": False}})),
+                },
+                tag="control",
+                security=[],
+            )
+        },
+        f"{CONTROL}/orgs": {
+            "get": _control_op("list_orgs", "Every org", 200, ref("ControlOrgs"), (401,)),
+            "post": _control_op(
+                "create_org",
+                "Create an org (every field optional)",
+                201,
+                ref("ControlOrg"),
+                (400, 401, 409, 413),
+                body=json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "name": STRING,
+                            "orgId": INTEGER,
+                            "cloudName": STRING,
+                            "apiSecret": STRING,
+                            "accessKey": STRING,
+                        },
+                    },
+                    required=False,
+                ),
+            ),
+        },
+        f"{CONTROL}/orgs/{{org_id}}": {
+            "get": _control_op(
+                "get_org", "One org", 200, ref("ControlOrg"), (401, 404), parameters=[org_id]
+            ),
+            "delete": _control_op(
+                "drop_org", "Drop an org", 200, ref("ControlOrg"), (401, 404), parameters=[org_id]
+            ),
+        },
+        f"{CONTROL}/reset": {
+            "post": _control_op(
+                "reset",
+                "Back to the seed",
+                200,
+                obj({"orgs": {"type": "array", "items": ref("ControlOrg")}}),
+                (401,),
+            )
+        },
+        f"{CONTROL}/snapshot": {
+            "get": operation(
+                "control.export_snapshot",
+                "Export the state (JSON, or a tar.gz with the files' bytes)",
+                {
+                    "200": {
+                        "description": "The snapshot",
+                        "content": {
+                            JSON: {"schema": ref("Snapshot")},
+                            "application/gzip": {"schema": BINARY},
+                        },
+                    },
+                    **error_responses(400, 401, 404),
+                },
+                tag="control",
+                parameters=[
+                    org_filter,
+                    query("form", {"type": "string", "enum": ["json", "archive"]}),
+                ],
+                security=ADMIN,
+            ),
+            "put": operation(
+                "control.import_snapshot",
+                "Import a snapshot (replace everything, or merge)",
+                {
+                    "200": json_response(
+                        "The orgs imported",
+                        obj(
+                            {
+                                "mode": STRING,
+                                "orgs": {"type": "array", "items": ref("ControlOrg")},
+                            }
+                        ),
+                    ),
+                    **error_responses(400, 401, 409, 413),
+                },
+                tag="control",
+                parameters=[query("mode", {"type": "string", "enum": ["replace", "merge"]})],
+                body={
+                    "required": True,
+                    "content": {
+                        JSON: {"schema": ref("Snapshot")},
+                        "application/gzip": {"schema": BINARY},
+                        "application/x-tar": {"schema": BINARY},
+                    },
+                },
+                security=ADMIN,
+            ),
+        },
+        f"{CONTROL}/requests": {
+            "get": _control_op(
+                "list_requests",
+                "The request journal",
+                200,
+                items_of("JournalEntry"),
+                (400, 401, 404),
+                parameters=[
+                    org_filter,
+                    query("method", STRING),
+                    query("path", STRING),
+                    query("status", INTEGER),
+                    query("operation", STRING, "An SDK method name, e.g. getFileById"),
+                    query("since", INTEGER, "Entries after this seq"),
+                    query("limit", INTEGER),
+                ],
+            ),
+            "delete": _control_op(
+                "clear_requests",
+                "Clear the journal",
+                200,
+                ref("Removed"),
+                (400, 401, 404),
+                parameters=[org_filter],
+            ),
+        },
+        f"{CONTROL}/faults": {
+            "get": _control_op(
+                "list_faults",
+                "Fault rules",
+                200,
+                items_of("FaultRule"),
+                (400, 401, 404),
+                parameters=[org_filter],
+            ),
+            "post": _control_op(
+                "add_fault",
+                "Add a fault rule",
+                201,
+                ref("FaultRule"),
+                (400, 401, 404, 413),
+                body=json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "operation": STRING,
+                            "path": STRING,
+                            "method": STRING,
+                            "orgId": INTEGER,
+                            "status": INTEGER,
+                            "body": {},
+                            "headers": {"type": "object", "additionalProperties": STRING},
+                            "latency": NUMBER,
+                            "drop": BOOLEAN,
+                            "times": INTEGER,
+                            "after": INTEGER,
+                        },
+                    }
+                ),
+            ),
+            "delete": _control_op(
+                "clear_faults",
+                "Remove fault rules",
+                200,
+                ref("Removed"),
+                (400, 401, 404),
+                parameters=[org_filter],
+            ),
+        },
+        f"{CONTROL}/faults/{{rule_id}}": {
+            "get": _control_op(
+                "get_fault", "One rule", 200, ref("FaultRule"), (401, 404), parameters=[rule_id]
+            ),
+            "delete": _control_op(
+                "delete_fault",
+                "Remove one rule",
+                200,
+                ref("FaultRule"),
+                (401, 404),
+                parameters=[rule_id],
+            ),
+        },
+        f"{CONTROL}/clock": {
+            "get": _control_op("get_clock", "The emulator's clock", 200, clock, (401,))
+        },
+        f"{CONTROL}/clock/freeze": {
+            "post": _control_op(
+                "freeze_clock",
+                "Freeze the clock (now, or at a given instant)",
+                200,
+                clock,
+                (400, 401, 413),
+                body=json_body(
+                    {
+                        "type": "object",
+                        "properties": {"at": {"oneOf": [NUMBER, TIMESTAMP]}},
+                    },
+                    required=False,
+                ),
+            )
+        },
+        f"{CONTROL}/clock/advance": {
+            "post": _control_op(
+                "advance_clock",
+                "Move the clock on",
+                200,
+                clock,
+                (400, 401, 413),
+                body=json_body(
+                    {"type": "object", "properties": {"seconds": NUMBER}, "required": ["seconds"]}
+                ),
+            )
+        },
+        f"{CONTROL}/clock/unfreeze": {
+            "post": _control_op("unfreeze_clock", "Let the clock run", 200, clock, (401,))
+        },
+        f"{CONTROL}/clock/reset": {
+            "post": _control_op("reset_clock", "Back to real time", 200, clock, (401,))
+        },
+        f"{CONTROL}/url-stubs": {
+            "get": _control_op(
+                "list_url_stubs",
+                "URL stubs",
+                200,
+                items_of("UrlStub"),
+                (400, 401, 404),
+                parameters=[org_filter],
+            ),
+            "post": _control_op(
+                "add_url_stub",
+                "Stub a URL for urlUpload",
+                201,
+                ref("UrlStub"),
+                (400, 401, 404, 413),
+                body=json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "url": STRING,
+                            "base64": STRING,
+                            "text": STRING,
+                            "status": INTEGER,
+                            "orgId": INTEGER,
+                        },
+                        "required": ["url"],
+                    }
+                ),
+            ),
+            "delete": _control_op(
+                "remove_url_stubs",
+                "Remove one stub (url=) or all",
+                200,
+                ref("Removed"),
+                (400, 401, 404),
+                parameters=[org_filter, query("url", STRING)],
+            ),
+        },
+    }
+
+
 @functools.cache
 def _document() -> Schema:
     paths: dict[str, dict[str, Schema]] = {}
-    for part in (_files, _folders, _uploads, _cdn, _presets, _credentials, _playground, _meta):
+    parts = (_files, _folders, _uploads, _cdn, _presets, _credentials, _playground, _control, _meta)
+    for part in parts:
         for path, operations in part().items():
             paths.setdefault(path, {}).update(operations)
     return {
@@ -1026,7 +1383,12 @@ def _document() -> Schema:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "`Authorization: Bearer base64(apiSecret)`",
-                }
+                },
+                "adminToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The control plane's token, when one is configured",
+                },
             },
         },
     }

@@ -105,8 +105,10 @@ class Recorder:
 
     def after_request(self, response: Any) -> Any:
         """A Flask ``after_request`` hook: check the response, pass it on unchanged."""
-        from flask import request
+        from flask import g, request
 
+        if g.get("pixelbin_fault") is not None:  # an injected fault answers what it was told
+            return response
         endpoint = request.url_rule.endpoint if request.url_rule is not None else None
         is_json = response.mimetype == "application/json"
         body = response.get_data() if is_json and not response.direct_passthrough else None
