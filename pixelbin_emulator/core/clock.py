@@ -10,6 +10,11 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from .errors import ValidationError
+
+#: The last instant a timestamp can be written for (9999-12-31T23:59:59Z); the first is 1970.
+MAX_EPOCH = 253_402_300_799.0
+
 
 class Clock:
     """Wall-clock time with an optional frozen instant and a manual offset."""
@@ -35,10 +40,15 @@ class Clock:
     def freeze(self, at: float | None = None) -> None:
         """Stop the clock at ``at`` (epoch seconds) or at the current emulated time."""
         with self._lock:
+            if at is not None:
+                _check_instant(at)
             self._frozen_at = self.time() - self._offset if at is None else at - self._offset
 
     def advance(self, seconds: float) -> None:
+        """Move the clock by ``seconds`` (may be negative); refused if it would leave 1970-9999."""
         with self._lock:
+            frozen = self._frozen_at
+            _check_instant((frozen if frozen is not None else time.time()) + self._offset + seconds)
             self._offset += seconds
 
     def unfreeze(self) -> None:
@@ -54,6 +64,12 @@ class Clock:
     @property
     def frozen(self) -> bool:
         return self._frozen_at is not None
+
+
+def _check_instant(epoch_seconds: float) -> None:
+    # Written as a negated range test so that NaN (which JSON bodies may carry) fails it too.
+    if not 0 <= epoch_seconds <= MAX_EPOCH:
+        raise ValidationError("the clock must stay between 1970 and the end of year 9999")
 
 
 def isoformat(epoch_seconds: float) -> str:
