@@ -33,6 +33,7 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     verbosity=Verbosity.normal,
+    print_blob=True,  # failures print a @reproduce_failure(...) to replay them exactly
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
