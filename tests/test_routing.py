@@ -1,0 +1,48 @@
+"""Regression (found by fuzzing): ids and paths with a newline reach the view.
+
+Werkzeug's ``path`` converter stopped at ``%0A``, so ``PATCH /folders/a%0Ab`` matched only
+``DELETE /folders/<_id>`` and answered 405 instead of the folder's 404.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from pixelbin_emulator.app import create_app
+from pixelbin_emulator.core.emulator import Emulator
+
+API = "/service/platform/assets/v1.0"
+
+
+@pytest.fixture
+def client():
+    emulator = Emulator()
+    emulator.create_org(api_secret="routing-secret")
+    client = create_app(emulator).test_client()
+    token = base64.b64encode(b"routing-secret").decode()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        ("PATCH", "/folders/a%0Ab", "folder 'a\\nb' not found"),
+        ("PATCH", "/folders/x/a%0Ab", "folder 'x/a\\nb' not found"),
+        ("GET", "/files/a%0Ab", "file 'a\\nb' not found"),
+        ("PATCH", "/files/d/a%0A", "file 'd/a\\n' not found"),
+        ("DELETE", "/files/a%0Ab", "file 'a\\nb' not found"),
+    ],
+)
+def test_a_newline_in_a_path_parameter_is_the_views_404(client, method, path, message):
+    response = client.open(API + path, method=method, json={})
+    assert response.status_code == 404
+    assert response.get_json()["message"] == message
+
+
+def test_plain_folder_paths_still_route(client):
+    assert client.post(API + "/folders", json={"name": "d"}).status_code == 200
+    response = client.patch(API + "/folders/d", json={"isActive": False})
+    assert response.status_code == 200 and response.get_json()["isActive"] is False
