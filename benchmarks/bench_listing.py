@@ -1,0 +1,105 @@
+"""Figure 2: ``listFiles`` pages of 100 in folders of 1,000 / 10,000 / 100,000 files.
+
+One emulator process (``serve_populated.py``, served like the CLI) holds the three folders.
+For each folder and each query (plain, ``tags=red``, ``sort=-createdAt``), a page in the middle
+of the result is asked for: first once (cold: the listing cache of ``core/assets.py`` is empty
+for that query), then sequentially for the p50 latency (steady state), then under load for the
+throughput. The floor is the bare Flask app returning the 100,000-file page of the same query.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import time
+from urllib.parse import urlencode
+
+from _common import (
+    Row,
+    floor_server,
+    load,
+    ratio_row,
+    report,
+    request,
+    sequential_p50,
+    server,
+)
+
+SECRET = "bench-api-secret-0000-0000-000000000000"
+AUTH = {"Authorization": "Bearer " + base64.b64encode(SECRET.encode()).decode()}
+API = "/service/platform/assets/v1.0"
+SIZES = (1_000, 10_000, 100_000)
+QUERIES = {"plain": {}, "tags": {"tags": "red"}, "sort": {"sort": "-createdAt"}}
+
+
+def page_path(size: int, query: dict[str, str]) -> str:
+    matching = size // 4 if "tags" in query else size
+    params = {"path": f"f{size}", "pageSize": 100, "pageNo": max(1, matching // 200), **query}
+    return f"{API}/listFiles?{urlencode(params)}"
+
+
+def run(seconds: float = 2.0) -> list[Row]:
+    argv = [sys.executable, "benchmarks/serve_populated.py", *map(str, SIZES)]
+    results: dict[tuple[str, int], dict] = {}
+    bodies: dict[str, dict] = {}
+    with server(argv, timeout=240) as emu:
+        for name, query in QUERIES.items():
+            for size in SIZES:
+                path = page_path(size, query)
+                started = time.perf_counter()
+                status, body = request(emu.url, path, AUTH)
+                cold_ms = (time.perf_counter() - started) * 1000
+                assert status == 200, body
+                doc = json.loads(body)
+                assert len(doc["items"]) == 100, doc["page"]
+                p50 = sequential_p50(emu.url, path, AUTH)
+                tput = load(emu.url, path, AUTH, seconds=seconds)
+                results[name, size] = {"cold_ms": cold_ms, "p50_ms": p50, "load": tput}
+                bodies[name] = doc
+                bodies[name + "_bytes"] = len(body)
+    with floor_server({k: v for k, v in bodies.items() if k in QUERIES}) as floor:
+        floors = {name: load(floor.url, f"/canned/{name}", seconds=seconds) for name in QUERIES}
+    rows: list[Row] = []
+    for name in QUERIES:
+        small, large = results[name, SIZES[0]], results[name, SIZES[-1]]
+        p50s = ", ".join(f"{s:,}: {results[name, s]['p50_ms']:.2f} ms" for s in SIZES)
+        rows.append(
+            ratio_row(
+                "2",
+                f"listFiles {name}: p50 at 100k vs 1k",
+                large["p50_ms"],
+                small["p50_ms"],
+                "ms",
+                at_most=1.5,
+                notes=f"sequential keep-alive; {p50s}",
+            )
+        )
+        rows.append(
+            ratio_row(
+                "2",
+                f"listFiles {name}: throughput at 100k vs floor ({bodies[name + '_bytes']:,} B)",
+                large["load"].rps,
+                floors[name].rps,
+                "req/s",
+                at_least=0.5,
+                notes=f"{large['load'].tool}, errors={large['load'].errors + floors[name].errors}",
+                rps_by_size={s: results[name, s]["load"].rps for s in SIZES},
+            )
+        )
+        colds = ", ".join(f"{s:,}: {results[name, s]['cold_ms']:.1f} ms" for s in SIZES)
+        rows.append(
+            ratio_row(
+                "2",
+                f"listFiles {name}: cold first request at 100k vs steady p50",
+                large["cold_ms"],
+                large["p50_ms"],
+                "ms",
+                notes=f"informational (cache filled once per query); {colds}",
+            )
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    report(run())
