@@ -304,28 +304,39 @@ def load(
     return Load(**doc, tool="python")
 
 
-def sequential_p50(
-    url: str, path: str, headers: dict[str, str], count: int = 200, seconds: float = 3.0
-) -> float:
-    """Median latency (ms) of ``count`` sequential keep-alive GETs, from this process."""
+def interleaved_p50(
+    url: str,
+    paths: Sequence[str],
+    headers: dict[str, str],
+    rounds: int = 15,
+    per_round: int = 10,
+    seconds: float = 4.0,
+) -> list[float]:
+    """Median latency (ms) of each path, from sequential keep-alive GETs made in this process.
+
+    The paths take turns (``per_round`` requests each, ``rounds`` times), so drift in the load of
+    a shared machine falls on all of them alike rather than on whichever is measured last.
+    """
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    samples = []
+    samples: list[list[float]] = [[] for _ in paths]
     deadline = time.monotonic() + seconds
     try:
-        for _ in range(count):
-            start = time.perf_counter()
-            conn.request("GET", path, headers=headers)
-            resp = conn.getresponse()
-            resp.read()
-            samples.append((time.perf_counter() - start) * 1000)
-            if resp.status != 200:
-                raise RuntimeError(f"GET {path}: {resp.status}")
+        for _ in range(rounds):
+            for index, path in enumerate(paths):
+                for _ in range(per_round):
+                    start = time.perf_counter()
+                    conn.request("GET", path, headers=headers)
+                    resp = conn.getresponse()
+                    resp.read()
+                    samples[index].append((time.perf_counter() - start) * 1000)
+                    if resp.status != 200:
+                        raise RuntimeError(f"GET {path}: {resp.status}")
             if time.monotonic() > deadline:
                 break
     finally:
         conn.close()
-    return statistics.median(samples)
+    return [statistics.median(s) for s in samples]
 
 
 def floor_server(docs: dict[str, Any]) -> Any:
