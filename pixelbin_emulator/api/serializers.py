@@ -6,6 +6,7 @@ Each function mirrors one captured response shape; ``orgId`` is an int, and fold
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -16,20 +17,35 @@ from ..core.records import Entry, File, Folder
 
 # RFC 3986 pchar minus "%": what may stand unescaped in a path segment.
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"
+# Anything ``quote(..., safe=_PATH_SAFE)`` would change; slugified names rarely hold any, so
+# checking first spares most items of a listing the cost of quote().
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/!$&'()*+,;=:@\-._~]")
 
 
 def cdn_path(org: Org, file: File, pattern: str = "original") -> str:
     """``/v2/{cloudName}/{pattern}/{fileId}``, plus ``.{format}`` when the name has none."""
     suffix = "" if has_extension(file.name) else f".{file.format}"
-    return f"/v2/{org.cloud_name}/{pattern}/{quote(file.file_id + suffix, safe=_PATH_SAFE)}"
+    file_path = file.file_id + suffix
+    if _NEEDS_QUOTING.search(file_path):
+        file_path = quote(file_path, safe=_PATH_SAFE)
+    return f"/v2/{org.cloud_name}/{pattern}/{file_path}"
 
 
 def file_url(org: Org, file: File, base: str) -> str:
     return base + cdn_path(org, file)
 
 
+def timestamps(entry: Entry) -> tuple[str, str]:
+    """``createdAt`` and ``updatedAt``, formatting once when they are equal (as until an update)."""
+    created_at = isoformat(entry.created_at)
+    if entry.updated_at == entry.created_at:
+        return created_at, created_at
+    return created_at, isoformat(entry.updated_at)
+
+
 def file_object(org: Org, file: File, base: str) -> dict[str, Any]:
     """getFileById / getFileByFileId / updateFile / deleteFile / deleteFiles items."""
+    created_at, updated_at = timestamps(file)
     return {
         "_id": file.id,
         "name": file.name,
@@ -47,8 +63,8 @@ def file_object(org: Org, file: File, base: str) -> dict[str, Any]:
         "kvStore": [],
         "height": file.height,
         "width": file.width,
-        "createdAt": isoformat(file.created_at),
-        "updatedAt": isoformat(file.updated_at),
+        "createdAt": created_at,
+        "updatedAt": updated_at,
     }
 
 
@@ -130,28 +146,40 @@ def ancestor_item(folder: Folder) -> dict[str, Any]:
 
 
 def list_item(org: Org, entry: Entry, base: str) -> dict[str, Any]:
-    """One ``listFiles`` item (the ``exploreItem`` schema)."""
-    common = {
+    """One ``listFiles`` item (the ``exploreItem`` schema).
+
+    Built as one literal per kind, not a merge of two dicts: a page holds 100 of these and
+    their construction is most of what a cached listing costs.
+    """
+    if isinstance(entry, Folder):
+        return {
+            "_id": entry.id,
+            "orgId": org.org_id,
+            "createdAt": isoformat(entry.created_at),
+            "updatedAt": isoformat(entry.updated_at),
+            "name": entry.name,
+            "path": entry.path,
+            "type": "folder",
+            "isActive": entry.is_active,
+        }
+    created_at, updated_at = timestamps(entry)
+    return {
         "_id": entry.id,
         "orgId": org.org_id,
-        "createdAt": isoformat(entry.created_at),
-        "updatedAt": isoformat(entry.updated_at),
+        "createdAt": created_at,
+        "updatedAt": updated_at,
         "name": entry.name,
         "path": entry.path,
-        "type": entry.type,
+        "type": "file",
         "isActive": entry.is_active,
-    }
-    if isinstance(entry, Folder):
-        return common
-    return common | {
         "fileId": entry.file_id,
         "format": entry.format,
         "assetType": entry.asset_type,
-        "size": entry.size,
+        "size": len(entry.data),
         "tags": list(entry.tags),
         "metadata": entry.metadata,
         "access": entry.access,
         "width": entry.width,
         "height": entry.height,
-        "url": file_url(org, entry, base),
+        "url": base + cdn_path(org, entry),
     }
