@@ -234,7 +234,11 @@ def request(
 
 @dataclass
 class Load:
-    """What a load run measured."""
+    """What a load run measured.
+
+    ``server_cpu_ms`` is the server process's CPU time (user + system) per request: unlike
+    requests/s it hardly moves when other work shares the machine, so its ratio is quoted too.
+    """
 
     requests: int
     seconds: float
@@ -242,6 +246,13 @@ class Load:
     p50_ms: float
     errors: int
     tool: str
+    server_cpu_ms: float | None = None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 _WRK_LUA = """
@@ -261,8 +272,27 @@ def load(
     connections: int = 4,
     seconds: float = 3.0,
     max_requests: int = 200_000,
+    pid: int | None = None,
 ) -> Load:
-    """Keep-alive GETs of ``path`` from a separate process: wrk if installed, else Python."""
+    """Keep-alive GETs of ``path`` from a separate process: wrk if installed, else Python.
+
+    ``pid``: the server's process, whose CPU time per request is then measured as well.
+    """
+    cpu_before = cpu_seconds(pid) if pid else None
+    result = _load(url, path, headers, connections, seconds, max_requests)
+    if pid and cpu_before is not None and result.requests:
+        result.server_cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / result.requests
+    return result
+
+
+def _load(
+    url: str,
+    path: str,
+    headers: dict[str, str] | None,
+    connections: int,
+    seconds: float,
+    max_requests: int,
+) -> Load:
     headers = headers or {}
     parts = urlsplit(url)
     if parts.hostname != HOST:
