@@ -77,6 +77,10 @@ def ratio_row(
     return Row(figure, name, value, unit, floor, ratio, target, ok, notes, extra)
 
 
+#: Appended to the notes of a row one of whose load runs hit its request bound.
+CAPPED = " (a run hit its request bound: req/s is a lower bound)"
+
+
 def not_available(figure: str, name: str, reason: str) -> Row:
     return Row(figure, name, None, "", notes=f"not available: {reason}")
 
@@ -247,6 +251,10 @@ class Load:
     errors: int
     tool: str
     server_cpu_ms: float | None = None
+    #: The run hit its request bound before its time bound. wrk then idles until its duration
+    #: ends, so ``rps`` is only a lower bound (the default bound is far above what a 2-core
+    #: machine serves in a few seconds).
+    capped: bool = False
 
 
 def cpu_seconds(pid: int) -> float:
@@ -255,7 +263,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# ``max_requests`` is prepended by load(): with one wrk thread, this counter is the total.
 _WRK_LUA = """
+local count = 0
+response = function(status, headers, body)
+  count = count + 1
+  if count >= max_requests then wrk.thread:stop() end
+end
+
 done = function(summary, latency, requests)
   io.write(string.format("BENCH %d %d %d %f\\n", summary.requests, summary.duration,
     summary.errors.status + summary.errors.connect + summary.errors.read +
@@ -299,7 +314,7 @@ def _load(
         raise ValueError("benchmarks only target 127.0.0.1")
     if shutil.which("wrk"):
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(_WRK_LUA)
+            script.write(f"local max_requests = {max_requests}\n{_WRK_LUA}")
         try:
             argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s"]
             argv += [script.name, "--timeout", "10s"]
@@ -324,6 +339,7 @@ def _load(
             float(p50) / 1000,
             int(errors) + (int(non2xx.group(1)) if non2xx else 0),
             "wrk",
+            capped=int(count) >= max_requests,
         )
     argv = [sys.executable, str(BENCH_DIR / "_pyload.py"), url, path, json.dumps(headers)]
     argv += [str(connections), str(seconds), str(max_requests)]
@@ -331,7 +347,7 @@ def _load(
         argv, capture_output=True, text=True, timeout=seconds + 60, check=True, env=env()
     ).stdout
     doc = json.loads(out.strip().splitlines()[-1])
-    return Load(**doc, tool="python")
+    return Load(**doc, tool="python", capped=doc["requests"] >= max_requests)
 
 
 def interleaved_p50(

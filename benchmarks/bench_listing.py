@@ -18,6 +18,7 @@ import time
 from urllib.parse import urlencode
 
 from _common import (
+    CAPPED,
     Row,
     floor_server,
     interleaved_p50,
@@ -100,7 +101,8 @@ def run(seconds: float = 2.0) -> list[Row]:
                 "req/s",
                 at_least=0.5,
                 notes=(
-                    f"{large['load'].tool}, errors={large['load'].errors + floors[name].errors}; "
+                    f"{large['load'].tool}, errors={large['load'].errors + floors[name].errors}"
+                    f"{CAPPED if large['load'].capped or floors[name].capped else ''}; "
                     f"server CPU/request {large['cpu']:.2f} ms vs floor "
                     f"{floors[name + '_cpu']:.2f} ms = {floors[name + '_cpu'] / large['cpu']:.2f}x"
                 ),

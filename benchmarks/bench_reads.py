@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import THREADS, Row, floor_server, load, ratio_row, report, request, server
+from _common import CAPPED, THREADS, Row, floor_server, load, ratio_row, report, request, server
 
 SECRET = "bench-api-secret-0000-0000-000000000000"
 AUTH = {"Authorization": "Bearer " + base64.b64encode(SECRET.encode()).decode()}
@@ -90,7 +90,8 @@ def run(seconds: float = 3.0) -> list[Row]:
             "req/s",
             at_least=0.8,
             notes=(
-                f"{best.tool}, 4 keep-alive conns, {THREADS} threads, errors={errors}; "
+                f"{best.tool}, 4 keep-alive conns, {THREADS} threads, errors={errors}"
+                f"{CAPPED if any(r.capped for r in emu_runs + floor_runs) else ''}; "
                 f"server CPU/request {emu_cpu:.3f} ms vs floor {floor_cpu:.3f} ms "
                 f"= {floor_cpu / emu_cpu:.2f}x"
             ),
