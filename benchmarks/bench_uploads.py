@@ -98,6 +98,7 @@ def signed(url: str, pid: int, size: int) -> Row:
         file=data,
         name="big-signed",
         path="bench",
+        format="bin",  # random bytes: declared as the v2 default (jpeg) they would be a bad image
         uploadOptions={"chunkSize": 10 * MB, "maxRetries": 0, "concurrency": 3},
     )
     elapsed = time.perf_counter() - started
