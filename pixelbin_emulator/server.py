@@ -52,11 +52,15 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        self._server.task_dispatcher.shutdown()
-        self._server.asyncore.close_all(self._server._map)
+        server = self._server
+        server.task_dispatcher.shutdown()
         if self._thread is not None:
+            # Close the sockets on the loop's own thread, woken through waitress's trigger:
+            # closed from here, a select() already waiting on them would sit out its 1 s timeout.
+            server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))
             self._thread.join(timeout=5)
             self._thread = None
+        server.asyncore.close_all(server._map)
 
     def __enter__(self) -> LiveServer:
         return self.start()

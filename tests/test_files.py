@@ -49,6 +49,7 @@ def test_name_defaults_to_the_file_name_minus_extension(assets, tmp_path):
         result = assets.fileUpload(file=handle)
     assert result["name"] == "holiday-photo"
     assert result["format"] == "webp"  # sniffed from the bytes, not the extension
+    assert result["context"]["meta"]["extension"] == "jpeg"  # what the client called it
     assert result["url"].endswith("/original/holiday-photo.webp")
 
 
@@ -163,6 +164,11 @@ def test_url_upload_from_a_data_url(assets):
     assert result["format"] == "png" and (result["width"], result["height"]) == (3, 2)
     assert result["path"] == "from-url" and result["name"].startswith("asset-")
     assert result["metadata"] == {"source": "url"}
+
+
+def test_url_upload_of_text_takes_the_data_url_media_type(assets):
+    result = assets.urlUpload(url="data:text/plain,hello%20there", name="note")
+    assert (result["format"], result["size"]) == ("txt", 11)
 
 
 def test_url_upload_from_the_emulators_own_cdn(assets):

@@ -8,7 +8,7 @@ from ..core.assets import ListQuery
 from ..core.errors import ValidationError
 from . import parsing
 from .context import authenticate, current_org, external_base
-from .serializers import file_object, list_item
+from .serializers import file_object, list_items
 
 bp = Blueprint("files", __name__, url_prefix="/service/platform/assets/v1.0")
 bp.before_request(authenticate)
@@ -75,4 +75,4 @@ def list_files() -> Response:
     org = current_org()
     page = org.assets.list(query)
     base = external_base()
-    return jsonify(items=[list_item(org, e, base) for e in page.items], page=page.as_dict())
+    return jsonify(items=list_items(org, page.items, base), page=page.as_dict())

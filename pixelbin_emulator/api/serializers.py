@@ -6,6 +6,8 @@ Each function mirrors one captured response shape; ``orgId`` is an int, and fold
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -16,20 +18,36 @@ from ..core.records import Entry, File, Folder
 
 # RFC 3986 pchar minus "%": what may stand unescaped in a path segment.
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"
+# Anything ``quote(..., safe=_PATH_SAFE)`` would change; slugified names rarely hold any, so
+# checking first spares most items of a listing the cost of quote().
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/!$&'()*+,;=:@\-._~]")
 
 
 def cdn_path(org: Org, file: File, pattern: str = "original") -> str:
     """``/v2/{cloudName}/{pattern}/{fileId}``, plus ``.{format}`` when the name has none."""
-    suffix = "" if has_extension(file.name) else f".{file.format}"
-    return f"/v2/{org.cloud_name}/{pattern}/{quote(file.file_id + suffix, safe=_PATH_SAFE)}"
+    return f"/v2/{org.cloud_name}/{pattern}/{_url_file_path(file.file_id, file.name, file.format)}"
+
+
+def _url_file_path(file_id: str, name: str, fmt: str) -> str:
+    file_path = file_id if has_extension(name) else f"{file_id}.{fmt}"
+    return quote(file_path, safe=_PATH_SAFE) if _NEEDS_QUOTING.search(file_path) else file_path
 
 
 def file_url(org: Org, file: File, base: str) -> str:
     return base + cdn_path(org, file)
 
 
+def timestamps(entry: Entry) -> tuple[str, str]:
+    """``createdAt`` and ``updatedAt``, formatting once when they are equal (as until an update)."""
+    created_at = isoformat(entry.created_at)
+    if entry.updated_at == entry.created_at:
+        return created_at, created_at
+    return created_at, isoformat(entry.updated_at)
+
+
 def file_object(org: Org, file: File, base: str) -> dict[str, Any]:
     """getFileById / getFileByFileId / updateFile / deleteFile / deleteFiles items."""
+    created_at, updated_at = timestamps(file)
     return {
         "_id": file.id,
         "name": file.name,
@@ -47,8 +65,8 @@ def file_object(org: Org, file: File, base: str) -> dict[str, Any]:
         "kvStore": [],
         "height": file.height,
         "width": file.width,
-        "createdAt": isoformat(file.created_at),
-        "updatedAt": isoformat(file.updated_at),
+        "createdAt": created_at,
+        "updatedAt": updated_at,
     }
 
 
@@ -131,27 +149,59 @@ def ancestor_item(folder: Folder) -> dict[str, Any]:
 
 def list_item(org: Org, entry: Entry, base: str) -> dict[str, Any]:
     """One ``listFiles`` item (the ``exploreItem`` schema)."""
-    common = {
-        "_id": entry.id,
-        "orgId": org.org_id,
-        "createdAt": isoformat(entry.created_at),
-        "updatedAt": isoformat(entry.updated_at),
-        "name": entry.name,
-        "path": entry.path,
-        "type": entry.type,
-        "isActive": entry.is_active,
-    }
-    if isinstance(entry, Folder):
-        return common
-    return common | {
-        "fileId": entry.file_id,
-        "format": entry.format,
-        "assetType": entry.asset_type,
-        "size": entry.size,
-        "tags": list(entry.tags),
-        "metadata": entry.metadata,
-        "access": entry.access,
-        "width": entry.width,
-        "height": entry.height,
-        "url": file_url(org, entry, base),
-    }
+    return list_items(org, (entry,), base)[0]
+
+
+def list_items(org: Org, entries: Iterable[Entry], base: str) -> list[dict[str, Any]]:
+    """The items of a ``listFiles`` page, in one pass with the per-page values hoisted.
+
+    A page holds up to 100 items and building them is most of what a cached listing costs, so
+    each is one dict literal (not a merge), and the URL prefix is made once per page.
+    """
+    org_id = org.org_id
+    url_prefix = f"{base}/v2/{org.cloud_name}/original/"
+    items = []
+    for entry in entries:
+        created_at = isoformat(entry.created_at)
+        if entry.updated_at == entry.created_at:
+            updated_at = created_at
+        else:
+            updated_at = isoformat(entry.updated_at)
+        if isinstance(entry, Folder):
+            items.append(
+                {
+                    "_id": entry.id,
+                    "orgId": org_id,
+                    "createdAt": created_at,
+                    "updatedAt": updated_at,
+                    "name": entry.name,
+                    "path": entry.path,
+                    "type": "folder",
+                    "isActive": entry.is_active,
+                }
+            )
+            continue
+        file_id = entry.file_id
+        items.append(
+            {
+                "_id": entry.id,
+                "orgId": org_id,
+                "createdAt": created_at,
+                "updatedAt": updated_at,
+                "name": entry.name,
+                "path": entry.path,
+                "type": "file",
+                "isActive": entry.is_active,
+                "fileId": file_id,
+                "format": entry.format,
+                "assetType": entry.asset_type,
+                "size": len(entry.data),
+                "tags": list(entry.tags),
+                "metadata": entry.metadata,
+                "access": entry.access,
+                "width": entry.width,
+                "height": entry.height,
+                "url": url_prefix + _url_file_path(file_id, entry.name, entry.format),
+            }
+        )
+    return items

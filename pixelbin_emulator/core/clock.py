@@ -6,6 +6,8 @@ freeze and advance time without sleeping.
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
 import time
 from datetime import UTC, datetime
@@ -74,5 +76,19 @@ def _check_instant(epoch_seconds: float) -> None:
 
 def isoformat(epoch_seconds: float) -> str:
     """ISO-8601 in UTC with milliseconds and ``Z``, as the API writes ``createdAt``."""
-    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # Listings format two timestamps per item, so this is hot. The fraction is rounded to
+    # microseconds half-to-even as ``datetime.fromtimestamp`` rounds it (then truncated to
+    # milliseconds), and the whole seconds go through a small cache: files made by one test or
+    # one seed share their seconds.
+    fraction, whole = math.modf(epoch_seconds)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    return f"{_utc_second(whole)}.{micros // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_second(epoch_seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_seconds))

@@ -1,0 +1,20 @@
+"""The examples in README.md, run as written there."""
+
+from __future__ import annotations
+
+from pixelbin import PixelbinClient, PixelbinConfig
+
+
+def test_upload(pixelbin_emulator, event_loop):
+    pixelbin = PixelbinClient(PixelbinConfig(pixelbin_emulator.sdk_config()))
+    result = pixelbin.assets.fileUpload(file=b"hello", name="greeting")
+    assert result["fileId"] == "greeting"
+
+
+def test_upload_survives_flaky_parts(pixelbin_emulator, event_loop):
+    pixelbin = PixelbinClient(PixelbinConfig(pixelbin_emulator.sdk_config()))
+    pixelbin_emulator.fault(operation="uploadPart", status=503, times=2)  # next 2 parts fail
+    pixelbin.uploader.upload(
+        file=b"x" * 30_000, name="big", format="bin", uploadOptions={"chunkSize": 10_000}
+    )
+    pixelbin_emulator.assert_called("uploadPart", times=5)  # 3 parts + 2 retries
