@@ -19,8 +19,19 @@ from typing import Any
 
 import pytest
 import requests
+import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis import DataGenerationMethod
+from schemathesis.checks import not_a_server_error
+from schemathesis.exceptions import SkipTest
+from schemathesis.experimental import OPEN_API_3_1
+from schemathesis.generation import GenerationConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from pixelbin_emulator.app import create_app
 from pixelbin_emulator.core.emulator import Emulator
@@ -30,18 +41,6 @@ from pixelbin_emulator.settings import Settings
 from .contract import Contract, Recorder
 from .helpers import png
 from .invariants import check_consistency
-
-schemathesis = pytest.importorskip("schemathesis")
-from schemathesis import DataGenerationMethod  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.exceptions import SkipTest  # noqa: E402
-from schemathesis.experimental import OPEN_API_3_1  # noqa: E402
-from schemathesis.generation import GenerationConfig  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 SECRET = "fuzz-secret"
 # The session's Authorization header is sent as is: a generated one (control characters and
