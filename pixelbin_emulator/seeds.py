@@ -30,7 +30,7 @@ def read_seed(path: str | Path) -> tuple[dict[str, Any], Path]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ValidationError(f"cannot read seed {str(path)!r}: {exc.strerror}") from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ValidationError(f"seed {str(path)!r} is not valid JSON: {exc}") from None
     return doc, path.parent
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import io
 import json
 import tarfile
@@ -25,6 +24,7 @@ from ..core.clock import Clock, isoformat
 from ..core.errors import UnauthorizedError, ValidationError
 from ..core.journal import JournalQuery
 from ..core.orgs import Org
+from ..core.signing import matches
 from ..core.snapshot import dump_state, import_state
 from ..seeds import DEFAULT_SEED_NAME, read_seed
 from . import parsing
@@ -42,7 +42,7 @@ def _check_admin_token() -> None:
     if not token or request.endpoint in _OPEN:
         return
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+    if scheme.lower() != "bearer" or not matches(token, given.strip()):
         raise UnauthorizedError("the control plane wants Authorization: Bearer <admin token>")
 
 
@@ -169,7 +169,7 @@ def import_snapshot() -> Response:
     else:
         try:
             doc = json.loads(request.get_data())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ValidationError("the snapshot is not valid JSON") from None
         orgs = import_state(em, doc, mode=mode)
     return jsonify(mode=mode, orgs=[org_object(org) for org in orgs])

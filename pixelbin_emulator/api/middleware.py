@@ -22,6 +22,7 @@ from typing import Any
 from flask import Flask, Request, Response, g, jsonify
 from flask import request as flask_request
 from waitress.channel import ClientDisconnected
+from werkzeug.exceptions import HTTPException
 
 from ..core.emulator import Emulator
 from ..core.errors import NotFoundError
@@ -113,7 +114,10 @@ def _request_excerpt(request: Request) -> bytes | None:
     if not kind:
         return None
     if kind.startswith("application/json"):
-        return request.get_data(cache=True)
+        try:
+            return request.get_data(cache=True)
+        except HTTPException:  # e.g. over MAX_CONTENT_LENGTH: the view's 413 stands
+            return None
     form = request.__dict__.get("form")  # only when the view parsed it: never parse here
     if form is not None:
         files = request.__dict__.get("files") or {}

@@ -31,7 +31,7 @@ def json_body() -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise ValidationError("request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ValidationError("request body must be a JSON object")
@@ -167,7 +167,7 @@ def form_metadata(form: MultiDict[str, str]) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValidationError("metadata must be a JSON object") from None
     if not isinstance(value, dict):
         raise ValidationError("metadata must be a JSON object")

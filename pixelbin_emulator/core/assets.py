@@ -8,6 +8,7 @@ large folder costs one sort, not one per page.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 from collections import OrderedDict
@@ -144,6 +145,21 @@ class AssetTree:
             del self._children[entry.full_path]
         self._changed()
 
+    def _swap(self, old: Entry, new: Entry) -> None:
+        """Put ``new`` where ``old`` is (same ``_id``, path and name).
+
+        Records are replaced, never changed in place, so a reader that took one under the lock
+        can serialize it afterwards without seeing half of an update.
+        """
+        self._children[old.path][old.id] = new
+        if isinstance(old, File):
+            self.files_by_id[old.id] = new
+            self.files_by_file_id[old.file_id] = new
+        else:
+            self.folders_by_id[old.id] = new
+            self.folders_by_path[old.full_path] = new
+        self._changed()
+
     def _ensure_folders(self, path: str) -> None:
         """Create every missing folder of ``path`` (which is already clean), root first."""
         if path in self._children:
@@ -191,16 +207,24 @@ class AssetTree:
         with self._lock:
             existing = self.files_by_file_id.get(join(path, name))
             if existing is not None and spec.overwrite:
-                existing.data = spec.data
-                existing.format, existing.asset_type = info.format, info.asset_type
-                existing.content_type = info.content_type
-                existing.width, existing.height = info.width, info.height
-                existing.etag, existing.extension = etag, extension
-                existing.access, existing.tags = access, list(spec.tags)
-                existing.metadata, existing.is_active = dict(spec.metadata), True
-                existing.updated_at = self._now()
-                self._changed()
-                return existing
+                replacement = dataclasses.replace(
+                    existing,
+                    data=spec.data,
+                    format=info.format,
+                    asset_type=info.asset_type,
+                    content_type=info.content_type,
+                    width=info.width,
+                    height=info.height,
+                    etag=etag,
+                    extension=extension,
+                    access=access,
+                    tags=list(spec.tags),
+                    metadata=dict(spec.metadata),
+                    is_active=True,
+                    updated_at=self._now(),
+                )
+                self._swap(existing, replacement)
+                return replacement
             if existing is not None:
                 if not spec.filename_override:
                     raise UploadConflictError(
@@ -278,22 +302,23 @@ class AssetTree:
             moving = (target_path, target_name) != (file.path, file.name)
             if moving and join(target_path, target_name) in self.files_by_file_id:
                 raise ConflictError(f"file {join(target_path, target_name)!r} already exists")
+            changes: dict[str, Any] = {"path": target_path, "name": target_name}
+            if access is not None:
+                changes["access"] = access
+            if is_active is not None:
+                changes["is_active"] = is_active
+            if tags is not None:
+                changes["tags"] = list(tags)
+            if metadata is not None:
+                changes["metadata"] = dict(metadata)
+            updated = dataclasses.replace(file, updated_at=self._now(), **changes)
             if moving:
                 self._detach(file)
                 self._ensure_folders(target_path)
-                file.path, file.name = target_path, target_name
-                self._attach(file)
-            if access is not None:
-                file.access = access
-            if is_active is not None:
-                file.is_active = is_active
-            if tags is not None:
-                file.tags = list(tags)
-            if metadata is not None:
-                file.metadata = dict(metadata)
-            file.updated_at = self._now()
-            self._changed()
-            return file
+                self._attach(updated)
+            else:
+                self._swap(file, updated)
+            return updated
 
     def delete_file(self, file_id: str) -> File:
         with self._lock:
@@ -348,11 +373,10 @@ class AssetTree:
         path, name = split_file_id(normalize_path(folder_id, field="folderId"))
         with self._lock:
             folder = self.get_folder(path, name)
-            if is_active is not None:
-                folder.is_active = is_active
-            folder.updated_at = self._now()
-            self._changed()
-            return folder
+            changes = {} if is_active is None else {"is_active": is_active}
+            updated = dataclasses.replace(folder, updated_at=self._now(), **changes)
+            self._swap(folder, updated)
+            return updated
 
     def delete_folder(self, _id: str) -> Folder:
         """Delete the folder and everything below it."""
@@ -440,6 +464,10 @@ class AssetTree:
 
         Parents must be restored before their children, as :meth:`entries` yields them.
         """
+        if clean_name(entry.name) != entry.name or clean_path(entry.path) != entry.path:
+            raise ValidationError(
+                f"{entry.type} {join(entry.path, entry.name)!r} is not a valid name and path"
+            )
         with self._lock:
             if entry.path and entry.path not in self.folders_by_path:
                 raise ValidationError(

@@ -95,6 +95,14 @@ class Emulator:
                 org_id = reg.next_org_id
             if not isinstance(org_id, int) or isinstance(org_id, bool) or org_id < 1:
                 raise ValidationError("orgId must be a positive integer")
+            for value, what in (
+                (name, "name"),
+                (cloud_name, "cloudName"),
+                (api_secret, "apiSecret"),
+                (access_key, "accessKey"),
+            ):
+                if value is not None and not isinstance(value, str):
+                    raise ValidationError(f"{what} must be a string")
             cloud_name = cloud_name or f"emulated-cloud-{self.ids.hex(6)}"
             api_secret = api_secret or self.ids.uuid()
             access_key = access_key or self.ids.uuid()

@@ -416,11 +416,15 @@ def _pillow_size(data: bytes, plugin: str) -> tuple[int | None, int | None]:
     """Header-only read: ``Image.open`` is lazy and we never call ``load``.
 
     Pillow signals bad input with a zoo of exception types (OSError,
-    SyntaxError, struct.error, DecompressionBombError, ...); any of them just
-    means "size unknown".
+    SyntaxError, struct.error, ...); any of them just means "size unknown".
     """
+    # The plugin's own class, not ``Image.open``: open() refuses headers over Pillow's
+    # decompression-bomb size, and the upload limits need exactly those sizes to refuse them.
+    if plugin not in Image.OPEN:
+        Image.init()
+    factory = Image.OPEN[plugin][0]
     try:
-        with Image.open(io.BytesIO(data), formats=[plugin]) as im:
+        with factory(io.BytesIO(data), "") as im:
             width, height = im.size
     except Exception:
         return None, None

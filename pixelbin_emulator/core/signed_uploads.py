@@ -315,7 +315,7 @@ class SignedUploads:
             raise MissingMultipartMetaError(f"Missing {ASSET_DATA_FIELD} field")
         try:
             value = json.loads(sent) if isinstance(sent, str) else sent
-        except ValueError:
+        except (ValueError, RecursionError):
             value = None
         if value != session.asset_data:
             raise InvalidMultipartMetaError(f"{ASSET_DATA_FIELD} does not match the signed upload")
@@ -436,7 +436,7 @@ def _verified_policy(secret: str, form: Mapping[str, str]) -> dict[str, Any]:
         )
     try:
         policy = json.loads(base64.b64decode(encoded, validate=True))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise S3Error("AccessDenied", "Invalid Policy: Invalid JSON.") from None
     if not isinstance(policy, dict):
         raise S3Error("AccessDenied", "Invalid Policy: Invalid JSON.")

@@ -108,7 +108,8 @@ def import_state(
     load_state(scratch, doc, base_dir=base_dir)
     with emulator._lock:
         incoming = scratch.orgs()
-        replaced = {org.org_id for org in incoming}
+        # Only orgs the document names by orgId replace anything: one without an orgId is new.
+        replaced = {org_doc["orgId"] for org_doc in doc.get("orgs", []) if "orgId" in org_doc}
         staying = [] if mode == "replace" else emulator.orgs()
         for org in staying:
             if org.org_id in replaced:
@@ -269,6 +270,7 @@ def _load_file(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None)
         raise ValidationError("tags must be a list of strings")
     if not isinstance(metadata, dict):
         raise ValidationError("metadata must be an object")
+    declared_format = _str(doc, "format") if doc.get("format") is not None else None
     if "_id" not in doc:
         source = doc.get("source")
         org.assets.upload(
@@ -281,11 +283,11 @@ def _load_file(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None)
                 metadata=metadata,
                 overwrite=True,
                 filename=str(source) if source else None,
-                declared_format=doc.get("format"),
+                declared_format=declared_format,
             )
         )
         return
-    info = media.sniff(data, None, doc.get("format"))
+    info = media.sniff(data, None, declared_format)
     org.assets.restore(
         File(
             id=_str(doc, "_id"),
