@@ -600,3 +600,18 @@ def test_expired_sessions_are_dropped(api, pixelbin_emulator):
         clock.reset()
     with pytest.raises(NotFoundError):
         uploads.session(old)
+
+
+def test_abandoned_sessions_are_dropped_on_the_next_part_of_another_upload(api, pixelbin_emulator):
+    uploads = pixelbin_emulator.org.signed_uploads
+    abandoned = dict(parse_qsl(urlsplit(create_v2(api, expiry=1)["url"]).query))
+    uploads.session(abandoned["pbu"]).parts[1] = b"x" * 1000
+    live = dict(parse_qsl(urlsplit(create_v2(api, expiry=600)["url"]).query))
+    clock = pixelbin_emulator.emulator.clock
+    clock.advance(2)
+    try:
+        uploads.session(live["pbu"])  # what every part PUT of the live upload does first
+        with pytest.raises(NotFoundError):
+            uploads.session(abandoned["pbu"])
+    finally:
+        clock.reset()

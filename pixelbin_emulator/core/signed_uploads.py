@@ -226,7 +226,7 @@ class SignedUploads:
     def _open(
         self, request: SignedUploadRequest, name: str, fmt: str, seconds: int, *, v2: bool
     ) -> UploadSession:
-        """Validate the request and register a session; expired sessions are dropped here."""
+        """Validate the request and register a session."""
         org = self._org
         path = clean_path(request.path or "")
         name = clean_name(name)
@@ -265,13 +265,18 @@ class SignedUploads:
             "filenameOverride": request.filename_override,
         }
         with self._lock:
-            for key in [k for k, s in self._sessions.items() if s.expires_at < now]:
-                del self._sessions[key]
+            self._drop_expired(now)
             self._sessions[session.id] = session
         return session
 
+    def _drop_expired(self, now: float) -> None:
+        """Forget expired sessions (and the parts of abandoned ones); holds ``self._lock``."""
+        for key in [k for k, s in self._sessions.items() if s.expires_at < now]:
+            del self._sessions[key]
+
     def session(self, upload_id: str) -> UploadSession:
         with self._lock:
+            self._drop_expired(self._org.clock.time())
             session = self._sessions.get(upload_id)
         if session is None:
             raise NotFoundError(f"upload {upload_id!r} not found")
