@@ -185,8 +185,8 @@ class EmulatorHandle:
     def load(
         self, doc: dict[str, Any], *, index: int = 0, base_dir: str | Path | None = None
     ) -> None:
-        """Add the folders and files of org ``index`` of a state document (a seed or a
-        snapshot) to this org; its credentials stay this test's."""
+        """Add the folders, files, presets and credentials of org ``index`` of a state document
+        (a seed or a snapshot) to this org; its API secret and access key stay this test's."""
         orgs = doc.get("orgs") if isinstance(doc, dict) else None
         if not isinstance(orgs, list) or len(orgs) <= index:
             raise ValueError(f"the document has no org at index {index}")

@@ -169,3 +169,19 @@ def test_overwrite_never_shows_readers_a_half_updated_file():
         thread.join()
         sys.setswitchinterval(interval)
     assert not torn
+
+
+def test_handle_load_is_all_or_nothing_and_takes_presets(pixelbin_emulator):
+    from .helpers import state
+
+    before = state(pixelbin_emulator)
+    bad = {
+        "folders": [{"name": "a"}],
+        "files": [{"name": "ok", "base64": ""}, {"name": "broken", "base64": "!!"}],
+    }
+    with pytest.raises(ValidationError):
+        pixelbin_emulator.load({"format": "pixelbin-emulator-state", "version": 1, "orgs": [bad]})
+    assert state(pixelbin_emulator) == before
+    good = {"presets": [{"presetName": "flip", "transformation": "t.flip()"}]}
+    pixelbin_emulator.load({"format": "pixelbin-emulator-state", "version": 1, "orgs": [good]})
+    assert pixelbin_emulator.org.presets.get("flip").transformation == "t.flip()"

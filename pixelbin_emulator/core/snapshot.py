@@ -135,14 +135,18 @@ def import_state(
 
 
 def load_into(org: Org, doc: Any, *, base_dir: Path | None = None) -> None:
-    """Add the folders and files of one org document to an existing org (its credentials stay)."""
+    """Add one org document's folders, files, presets and credentials to an existing org.
+
+    The org's own credentials stay. The document is first loaded into a scratch org, so one that
+    is bad in itself (a broken entry in the middle) leaves the org as it was.
+    """
+    from .emulator import Emulator
+
     if not isinstance(doc, dict):
         raise ValidationError("every org must be an object")
-    now = org.clock.time()
-    for folder_doc in doc.get("folders", []):
-        _load_folder(org, folder_doc, now)
-    for file_doc in doc.get("files", []):
-        _load_file(org, file_doc, now, base_dir)
+    _load_contents(Emulator(limits=org.limits).create_org(), doc, org.clock.time(), base_dir)
+    with org.lock:
+        _load_contents(org, doc, org.clock.time(), base_dir)
 
 
 def _load_org(emulator: Emulator, doc: Any, base_dir: Path | None) -> Org:
@@ -158,18 +162,22 @@ def _load_org(emulator: Emulator, doc: Any, base_dir: Path | None) -> Org:
         created_at=_timestamp(doc, "createdAt", now),
     )
     try:
-        for folder_doc in doc.get("folders", []):
-            _load_folder(org, folder_doc, now)
-        for file_doc in doc.get("files", []):
-            _load_file(org, file_doc, now, base_dir)
-        for preset_doc in _objects(doc, "presets"):
-            _load_preset(org, preset_doc, now)
-        for credentials_doc in _objects(doc, "credentials"):
-            _load_credentials(org, credentials_doc, now)
+        _load_contents(org, doc, now, base_dir)
     except Exception:
         emulator.drop_org(org.org_id)
         raise
     return org
+
+
+def _load_contents(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None) -> None:
+    for folder_doc in doc.get("folders", []):
+        _load_folder(org, folder_doc, now)
+    for file_doc in doc.get("files", []):
+        _load_file(org, file_doc, now, base_dir)
+    for preset_doc in _objects(doc, "presets"):
+        _load_preset(org, preset_doc, now)
+    for credentials_doc in _objects(doc, "credentials"):
+        _load_credentials(org, credentials_doc, now)
 
 
 def _object(doc: Any) -> dict[str, Any]:
