@@ -147,11 +147,6 @@ def ancestor_item(folder: Folder) -> dict[str, Any]:
     return {"_id": folder.id, "path": folder.path, "name": folder.name, "type": "folder"}
 
 
-def list_item(org: Org, entry: Entry, base: str) -> dict[str, Any]:
-    """One ``listFiles`` item (the ``exploreItem`` schema)."""
-    return list_items(org, (entry,), base)[0]
-
-
 def list_items(org: Org, entries: Iterable[Entry], base: str) -> list[dict[str, Any]]:
     """The items of a ``listFiles`` page, in one pass with the per-page values hoisted.
 

@@ -54,8 +54,3 @@ class UnauthorizedError(EmulatorError):
 class ForbiddenError(EmulatorError):
     status = 403
     exception = "ForbiddenError"
-
-
-class PayloadTooLargeError(EmulatorError):
-    status = 413
-    exception = "PayloadTooLargeError"

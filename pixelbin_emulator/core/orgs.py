@@ -22,16 +22,6 @@ from .transformations import Catalogue, load_catalogue
 default_catalogue = functools.cache(load_catalogue)
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """How clients identify an org: the API secret (Bearer token) and the CDN signing key."""
-
-    org_id: int
-    cloud_name: str
-    api_secret: str
-    access_key: str
-
-
 @dataclass(eq=False)
 class Org:
     org_id: int
@@ -50,11 +40,7 @@ class Org:
         self.assets = AssetTree(self.lock, self.ids, self.clock.time, self.limits)
         self.signed_uploads = SignedUploads(self)
         self.presets = PresetStore(self.lock, self.ids, self.clock.time, self.catalogue)
-        # Not ``credentials``: that property is the org's own API secret and access key.
+        # "plugin": the transformation modules' credentials, not the org's own secret and key.
         self.plugin_credentials = CredentialStore(
             self.lock, self.ids, self.clock.time, self.catalogue
         )
-
-    @property
-    def credentials(self) -> Credentials:
-        return Credentials(self.org_id, self.cloud_name, self.api_secret, self.access_key)
