@@ -25,21 +25,25 @@ def settings() -> Settings:
     return current_app.extensions[EXTENSION_KEY]["settings"]
 
 
+def org_for_authorization(em: Emulator, header: str) -> Org | None:
+    """The org whose API secret an ``Authorization: Bearer base64(apiSecret)`` header carries."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        secret = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return em.org_by_secret(secret)
+
+
 def authenticate() -> None:
     """``before_request`` of the platform API: ``Authorization: Bearer base64(apiSecret)``.
 
     ``x-ebg-param`` / ``x-ebg-signature`` (sent by SDKs before 4.2) are ignored, as the real
     platform API ignores them.
     """
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise UnauthorizedError("Invalid authorization token")
-    try:
-        secret = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise UnauthorizedError("Invalid authorization token") from None
-    org = emulator().org_by_secret(secret)
+    org = org_for_authorization(emulator(), request.headers.get("Authorization", ""))
     if org is None:
         raise UnauthorizedError("Invalid authorization token")
     g.org = org

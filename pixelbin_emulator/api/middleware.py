@@ -11,8 +11,6 @@ connection end without an answer, as it would when a load balancer drops it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import json
 import time
@@ -28,6 +26,7 @@ from ..core.emulator import Emulator
 from ..core.errors import NotFoundError
 from ..core.faults import FaultRule
 from ..core.orgs import Org
+from .context import org_for_authorization
 
 CONTROL_PREFIX = "/_emulator/"
 
@@ -61,14 +60,9 @@ def request_org(em: Emulator) -> Org | None:
     if org is not None:
         return org
     request = flask_request._get_current_object()  # type: ignore[attr-defined]
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token:
-        try:
-            org = em.org_by_secret(base64.b64decode(token.strip(), validate=True).decode())
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            org = None
-        if org is not None:
-            return org
+    org = org_for_authorization(em, request.headers.get("Authorization", ""))
+    if org is not None:
+        return org
     path = request.path
     if path.startswith("/v2/"):
         return em.org_by_cloud_name(path.split("/", 3)[2])
