@@ -784,7 +784,8 @@ def _cdn() -> dict[str, dict[str, Schema]]:
             "get": operation(
                 "cdn.serve",
                 "The CDN: `/v2/{cloudName}[/{zone}]/{pattern}/{fileId}`; signed URLs add "
-                "`pbs`, `pbe`, `pbt`",
+                "`pbs`, `pbe`, `pbt`. A pattern other than `original` is validated (400 when "
+                "invalid) and the original is served",
                 {
                     "200": {
                         "description": "The file's bytes",
@@ -795,7 +796,7 @@ def _cdn() -> dict[str, dict[str, Schema]]:
                         "content": {"*/*": {"schema": BINARY}},
                     },
                     "304": {"description": "Not modified (If-None-Match / If-Modified-Since)"},
-                    **error_responses(401, 404, 416),
+                    **error_responses(400, 401, 404, 416),
                 },
                 tag="cdn",
                 parameters=[

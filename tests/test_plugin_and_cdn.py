@@ -70,6 +70,12 @@ def test_cdn_url_variants(assets, pixelbin_emulator):
     assert transformed.status_code == 200
     assert transformed.headers["X-Pixelbin-Emulator-Transformation"] == "not-applied"
     assert requests.get(f"{base}/original/pic.jpeg", timeout=5).status_code == 404
+    for bad in ("t.nope()", "zz.zz(a:b)", "p:no-such-preset", "t.resize(w:huge)"):
+        response = requests.get(f"{base}/{bad}/pic.png", timeout=5)
+        assert response.status_code == 400, bad
+        assert "invalid transformation" in response.json()["message"]
+    assets.addPreset(presetName="thumb", transformation="t.resize(w:10)")
+    assert requests.get(f"{base}/p:thumb/pic.png", timeout=5).status_code == 200
     assert requests.get(f"{base}/original/missing.png", timeout=5).status_code == 404
     assert (
         requests.get(f"{pixelbin_emulator.url}/v2/nocloud/original/pic", timeout=5).status_code

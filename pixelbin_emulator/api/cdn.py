@@ -91,6 +91,8 @@ def _raw_path() -> str:
 @bp.get("/v2/<path:cdn_path>")
 def serve(cdn_path: str) -> Response:
     target = resolve("v2/" + cdn_path)
+    if target.pattern != "original":
+        target.org.presets.check_url_pattern(target.pattern)
     check_access(target, _raw_path(), request.query_string.decode("utf-8", "replace"))
     file = target.file
     response = Response(file.data, mimetype=file.content_type)
