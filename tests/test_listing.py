@@ -111,3 +111,12 @@ def test_listing_reflects_changes_immediately(assets):
     assert names(assets.listFiles()) == ["two"]
     assets.deleteFile(fileId="two")
     assert names(assets.listFiles()) == []
+
+
+def test_list_items_agree_with_the_file_object(tree):
+    """listFiles builds its items on a faster path; the fields they share must not drift."""
+    for item in tree.listFiles(onlyFiles=True)["items"]:
+        full = tree.getFileById(_id=item["_id"])
+        shared = set(item) & set(full)
+        assert shared >= {"_id", "name", "path", "fileId", "format", "size", "url", "createdAt"}
+        assert {key: item[key] for key in shared} == {key: full[key] for key in shared}

@@ -178,6 +178,7 @@ def test_get_presets_filters(assets):
     assert names(name="one") == ["Flip_one"]
     assert names(transformation="t.flip()") == ["Flip_one", "flop-two"]
     assert names(transformation="t.resize(w:10)") == ["small"]
+    assert names(transformation="T.FLIP()") == []  # case-sensitive, unlike name
     assert names(archived=True) == ["small"]
     assert names(name="zzz") == []
     assert assets.getPresets(name="small")["items"] == [small]
