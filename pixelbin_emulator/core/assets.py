@@ -203,25 +203,25 @@ class AssetTree:
             media.normalize_format(spec.declared_format or file_extension(spec.filename or ""))
             or info.format
         )
-        etag = hashlib.md5(spec.data, usedforsecurity=False).hexdigest()
+        # What the upload says about the file, whether it replaces one or makes a new one.
+        content: dict[str, Any] = {
+            "data": spec.data,
+            "format": info.format,
+            "asset_type": info.asset_type,
+            "content_type": info.content_type,
+            "width": info.width,
+            "height": info.height,
+            "etag": hashlib.md5(spec.data, usedforsecurity=False).hexdigest(),
+            "extension": extension,
+            "access": access,
+            "tags": list(spec.tags),
+            "metadata": dict(spec.metadata),
+        }
         with self._lock:
             existing = self.files_by_file_id.get(join(path, name))
             if existing is not None and spec.overwrite:
                 replacement = dataclasses.replace(
-                    existing,
-                    data=spec.data,
-                    format=info.format,
-                    asset_type=info.asset_type,
-                    content_type=info.content_type,
-                    width=info.width,
-                    height=info.height,
-                    etag=etag,
-                    extension=extension,
-                    access=access,
-                    tags=list(spec.tags),
-                    metadata=dict(spec.metadata),
-                    is_active=True,
-                    updated_at=self._now(),
+                    existing, **content, is_active=True, updated_at=self._now()
                 )
                 self._swap(existing, replacement)
                 return replacement
@@ -238,20 +238,10 @@ class AssetTree:
                 id=self._ids.uuid(),
                 name=name,
                 path=path,
-                data=spec.data,
-                format=info.format,
-                asset_type=info.asset_type,
-                content_type=info.content_type,
-                width=info.width,
-                height=info.height,
-                etag=etag,
                 created_at=now,
                 updated_at=now,
                 seq=self._next_seq(),
-                access=access,
-                tags=list(spec.tags),
-                metadata=dict(spec.metadata),
-                extension=extension,
+                **content,
             )
             self._attach(file)
             return file
