@@ -7,6 +7,7 @@ Every request loop is bounded both in count and in time. Figures are reported as
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -31,6 +32,24 @@ READY = re.compile(r"ready on (http://\S+)")
 HOST = "127.0.0.1"
 #: waitress threads of every server measured, emulator and floor alike (the CLI's default).
 THREADS = 8
+#: The org every benchmark's emulator serves.
+SECRET = "bench-api-secret-0000-0000-000000000000"
+AUTH = {"Authorization": "Bearer " + base64.b64encode(SECRET.encode()).decode()}
+
+
+def write_seed(directory: Path, files: Sequence[dict[str, Any]] = ()) -> Path:
+    """A seed file holding the bench org (and ``files``), for ``--seed``."""
+    org = {
+        "orgId": 1,
+        "name": "Bench",
+        "cloudName": "bench-cloud",
+        "apiSecret": SECRET,
+        "accessKey": "bench-access-key-0000-0000-000000000000",
+        "files": list(files),
+    }
+    path = directory / "seed.json"
+    path.write_text(json.dumps({"format": "pixelbin-emulator-state", "version": 1, "orgs": [org]}))
+    return path
 
 
 def env() -> dict[str, str]:

@@ -11,13 +11,13 @@ time per request is quoted too: on a shared machine it drifts far less than req/
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 import time
 from urllib.parse import urlencode
 
 from _common import (
+    AUTH,
     CAPPED,
     Row,
     floor_server,
@@ -29,8 +29,6 @@ from _common import (
     server,
 )
 
-SECRET = "bench-api-secret-0000-0000-000000000000"
-AUTH = {"Authorization": "Bearer " + base64.b64encode(SECRET.encode()).decode()}
 API = "/service/platform/assets/v1.0"
 SIZES = (1_000, 10_000, 100_000)
 QUERIES = {"plain": {}, "tags": {"tags": "red"}, "sort": {"sort": "-createdAt"}}

@@ -15,10 +15,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import CAPPED, THREADS, Row, floor_server, load, ratio_row, report, request, server
+from _common import (
+    AUTH,
+    CAPPED,
+    THREADS,
+    Row,
+    floor_server,
+    load,
+    ratio_row,
+    report,
+    request,
+    server,
+    write_seed,
+)
 
-SECRET = "bench-api-secret-0000-0000-000000000000"
-AUTH = {"Authorization": "Bearer " + base64.b64encode(SECRET.encode()).decode()}
 API = "/service/platform/assets/v1.0"
 
 
@@ -27,31 +37,14 @@ def seed_with_one_file(directory: Path) -> Path:
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
         "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
     )
-    doc = {
-        "format": "pixelbin-emulator-state",
-        "version": 1,
-        "orgs": [
-            {
-                "orgId": 1,
-                "name": "Bench",
-                "cloudName": "bench-cloud",
-                "apiSecret": SECRET,
-                "accessKey": "bench-access-key-0000-0000-000000000000",
-                "files": [
-                    {
-                        "path": "photos/2024",
-                        "name": "holiday-beach",
-                        "base64": base64.b64encode(png).decode(),
-                        "tags": ["beach", "summer"],
-                        "metadata": {"source": "direct"},
-                    }
-                ],
-            }
-        ],
+    photo = {
+        "path": "photos/2024",
+        "name": "holiday-beach",
+        "base64": base64.b64encode(png).decode(),
+        "tags": ["beach", "summer"],
+        "metadata": {"source": "direct"},
     }
-    path = directory / "seed.json"
-    path.write_text(json.dumps(doc))
-    return path
+    return write_seed(directory, [photo])
 
 
 def run(seconds: float = 3.0) -> list[Row]:

@@ -6,8 +6,6 @@ file's size. The file is kept in memory by the emulator, so 1.0x is the floor.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import sys
 import tempfile
@@ -15,30 +13,20 @@ import time
 from pathlib import Path
 
 import requests
-from _common import Row, not_available, proc_status, ratio_row, report, reset_peak, server
+from _common import (
+    AUTH,
+    SECRET,
+    Row,
+    not_available,
+    proc_status,
+    ratio_row,
+    report,
+    reset_peak,
+    server,
+    write_seed,
+)
 
-SECRET = "bench-api-secret-0000-0000-000000000000"
-AUTH = {"Authorization": "Bearer " + base64.b64encode(SECRET.encode()).decode()}
 MB = 1024 * 1024
-
-
-def write_seed(directory: Path) -> Path:
-    doc = {
-        "format": "pixelbin-emulator-state",
-        "version": 1,
-        "orgs": [
-            {
-                "orgId": 1,
-                "name": "Bench",
-                "cloudName": "bench-cloud",
-                "apiSecret": SECRET,
-                "accessKey": "bench-access-key-0000-0000-000000000000",
-            }
-        ],
-    }
-    path = directory / "seed.json"
-    path.write_text(json.dumps(doc))
-    return path
 
 
 def _peak_growth(pid: int, before: dict[str, int]) -> int:

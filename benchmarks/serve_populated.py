@@ -11,13 +11,14 @@ from __future__ import annotations
 import sys
 import time
 
+from _common import SECRET
+
 from pixelbin_emulator.app import create_app
 from pixelbin_emulator.core.assets import UploadSpec
 from pixelbin_emulator.core.emulator import Emulator
 from pixelbin_emulator.server import DEFAULT_THREADS, LiveServer
 from pixelbin_emulator.settings import Settings
 
-SECRET = "bench-api-secret-0000-0000-000000000000"
 TAGS = ("red", "green", "blue", "cyan")
 
 
