@@ -23,9 +23,8 @@ from flask import Blueprint, Response, jsonify, request
 from ..core.clock import Clock, isoformat
 from ..core.errors import UnauthorizedError, ValidationError
 from ..core.journal import JournalQuery
-from ..core.orgs import Org
 from ..core.signing import matches
-from ..core.snapshot import dump_state, import_state
+from ..core.snapshot import dump_state, import_state, org_head
 from ..seeds import DEFAULT_SEED_NAME, read_seed
 from . import parsing
 from .context import emulator, settings
@@ -59,17 +58,6 @@ def _org_id_arg() -> int | None:
     return org_id
 
 
-def org_object(org: Org) -> dict[str, Any]:
-    return {
-        "orgId": org.org_id,
-        "name": org.name,
-        "cloudName": org.cloud_name,
-        "apiSecret": org.api_secret,
-        "accessKey": org.access_key,
-        "createdAt": isoformat(org.created_at),
-    }
-
-
 # -- health ------------------------------------------------------------------------------------
 
 
@@ -91,7 +79,7 @@ def ready() -> Response:
 
 @bp.get("/orgs")
 def list_orgs() -> Response:
-    return jsonify(items=[org_object(org) for org in emulator().orgs()])
+    return jsonify(items=[org_head(org) for org in emulator().orgs()])
 
 
 @bp.post("/orgs")
@@ -104,24 +92,24 @@ def create_org() -> Response:
         api_secret=parsing.opt_str(body, "apiSecret"),
         access_key=parsing.opt_str(body, "accessKey"),
     )
-    return _created(org_object(org))
+    return _created(org_head(org))
 
 
 @bp.get("/orgs/<int:org_id>")
 def get_org(org_id: int) -> Response:
-    return jsonify(org_object(emulator().org(org_id)))
+    return jsonify(org_head(emulator().org(org_id)))
 
 
 @bp.delete("/orgs/<int:org_id>")
 def drop_org(org_id: int) -> Response:
-    return jsonify(org_object(emulator().drop_org(org_id)))
+    return jsonify(org_head(emulator().drop_org(org_id)))
 
 
 @bp.post("/reset")
 def reset() -> Response:
     em = emulator()
     em.reset()
-    return jsonify(orgs=[org_object(org) for org in em.orgs()])
+    return jsonify(orgs=[org_head(org) for org in em.orgs()])
 
 
 # -- snapshots -----------------------------------------------------------------------------------
@@ -172,7 +160,7 @@ def import_snapshot() -> Response:
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise ValidationError("the snapshot is not valid JSON") from None
         orgs = import_state(em, doc, mode=mode)
-    return jsonify(mode=mode, orgs=[org_object(org) for org in orgs])
+    return jsonify(mode=mode, orgs=[org_head(org) for org in orgs])
 
 
 # -- request journal -----------------------------------------------------------------------------

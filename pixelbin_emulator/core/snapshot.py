@@ -340,6 +340,18 @@ def _content_field(file: File, blobs: dict[str, bytes] | None) -> dict[str, str]
     return {"source": source}
 
 
+def org_head(org: Org) -> dict[str, Any]:
+    """An org's identity and credentials: the head of its document, and the control plane's Org."""
+    return {
+        "orgId": org.org_id,
+        "name": org.name,
+        "cloudName": org.cloud_name,
+        "apiSecret": org.api_secret,
+        "accessKey": org.access_key,
+        "createdAt": isoformat(org.created_at),
+    }
+
+
 def _dump_org(org: Org, blobs: dict[str, bytes] | None = None) -> dict[str, Any]:
     folders, files = [], []
     with org.lock:
@@ -393,13 +405,7 @@ def _dump_org(org: Org, blobs: dict[str, bytes] | None = None) -> dict[str, Any]
             }
             for entry in org.plugin_credentials.all()
         ]
-    return {
-        "orgId": org.org_id,
-        "name": org.name,
-        "cloudName": org.cloud_name,
-        "apiSecret": org.api_secret,
-        "accessKey": org.access_key,
-        "createdAt": isoformat(org.created_at),
+    return org_head(org) | {
         "folders": folders,
         "files": files,
         "presets": presets,
