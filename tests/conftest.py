@@ -14,6 +14,7 @@ from pixelbin import PixelbinClient, PixelbinConfig
 from pixelbin_emulator.pytest_plugin import EmulatorHandle
 from pixelbin_emulator.server import LiveServer
 
+from .browser import chromium  # noqa: F401  (the session's headless Chromium)
 from .contract import Contract, Recorder
 
 # Hypothesis profiles: "ci" (the default) keeps the whole suite within minutes on 2 cores and is
