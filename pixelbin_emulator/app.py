@@ -17,6 +17,8 @@ from .api import (
 )
 from .api.context import EXTENSION_KEY, external_base
 from .api.control import bp as control_bp
+from .api.dashboard import bp as dashboard_bp
+from .api.dashboard import root
 from .api.errors import register_error_handlers
 from .api.middleware import install as install_request_hooks
 from .api.routing import AnyPath
@@ -63,4 +65,6 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
         app.register_blueprint(blueprint)
     app.register_blueprint(control_bp)  # /_emulator/: not part of the emulated API
     app.add_url_rule("/openapi.json", "openapi", openapi)
+    app.register_blueprint(dashboard_bp)  # /_emulator/ui/: the web dashboard
+    app.add_url_rule("/", "root", root)
     return app
