@@ -299,6 +299,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    seed = session_seed(config)
+    if seed is not None:
+        try:
+            read_seed(seed)  # a wrong path fails the run at once, not each test's setup
+        except EmulatorError as error:
+            raise pytest.UsageError(f"--pixelbin-seed: {error.message}") from None
     config.addinivalue_line(
         "markers",
         "pixelbin_seed(path, index=0): load org `index` of the seed file `path` (relative to "
