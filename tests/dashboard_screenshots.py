@@ -55,9 +55,10 @@ def populate(url: str, secret: str) -> None:
     )
     session.get(url + API + "/listFiles", params={"path": "products"})
     session.get(url + API + "/files/products/nope")
-    requests.post(
-        url + "/_emulator/faults", json={"operation": "listFiles", "status": 503, "times": 1}
-    )
+    faults = url + "/_emulator/faults"
+    requests.post(faults, json={"operation": "listFiles", "status": 503, "times": 1, "orgId": 1})
+    requests.post(faults, json={"operation": "upload*", "latency": 0.5, "after": 2, "orgId": 1})
+    requests.post(faults, json={"path": "*/presets", "method": "DELETE", "drop": True})
     session.get(url + API + "/listFiles")
 
 
@@ -73,6 +74,7 @@ def main() -> None:
             "dashboard-presets.png": f"{base}/presets?image=products/sea",
             "dashboard-journal.png": f"{base}/journal",
             "dashboard-faults.png": f"{base}/faults",
+            "dashboard-orgs.png": f"{server.url}/_emulator/ui/",
         }
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

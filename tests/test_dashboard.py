@@ -146,6 +146,17 @@ def test_faults_are_added_and_removed_for_the_org_only(ui, pixelbin_emulator):
     assert pixelbin_emulator.faults() == []
 
 
+def test_rules_for_every_org_show_on_each_org_page():
+    app = create_app(default_emulator(), Settings())
+    em = app.extensions["pixelbin_emulator"]["emulator"]
+    rule = em.faults.add({"operation": "getCdnFile", "status": 500})
+    client = app.test_client()
+    page = client.get(UI + "/orgs/1/faults")
+    assert b"every org" in page.data and b"getCdnFile" in page.data
+    assert client.post(UI + f"/orgs/1/faults/{rule.id}/delete").status_code == 303
+    assert em.faults.rules() == []
+
+
 def test_journal_page_and_its_live_feed_filter_by_operation_and_status(ui, pixelbin_client):
     pixelbin_client.assets.listFiles()
     with pytest.raises(Exception):  # noqa: B017 (the SDK's own error type)

@@ -40,6 +40,15 @@ def test_sync_after_asyncio_run_in_the_same_test(pixelbin_client, pixelbin_async
     pixelbin_client.assets.getFolderDetails(name="a")
 
 
+def test_the_uploader_example(pixelbin_emulator, pixelbin_client):
+    pixelbin_emulator.fault(operation="uploadPart", status=503, times=2)
+    pixelbin_client.uploader.upload(
+        file=io.BytesIO(b"x" * 30_000), name="big", format="bin",
+        uploadOptions={"chunkSize": 10_000},
+    )
+    pixelbin_emulator.assert_called("uploadPart", times=5)
+
+
 def test_both_clients_point_at_the_test_org(
     pixelbin_client, pixelbin_async_client, pixelbin_emulator
 ):
@@ -136,7 +145,7 @@ def test_sdk_fixtures_reports_seeds_and_hints(pytester: pytest.Pytester, suite_e
         "-W",
         "error::DeprecationWarning",
     )
-    result.assert_outcomes(passed=9, failed=2)
+    result.assert_outcomes(passed=10, failed=2)
     output = result.stdout.str()
     # assert_called: the message says what was expected; the journal is in the section, once
     result.stdout.fnmatch_lines(["E*AssertionError: expected listFiles at least once, it was*"])

@@ -1,20 +1,39 @@
-"""The examples in README.md, run as written there."""
+"""The examples in README.md and docs/control-plane.md, run as written there."""
 
 from __future__ import annotations
 
-from pixelbin import PixelbinClient, PixelbinConfig
+import asyncio
+import io
+
+import pytest
+from pixelbin.common.exceptions import PixelbinServerResponseError
 
 
-def test_upload(pixelbin_emulator, event_loop):
-    pixelbin = PixelbinClient(PixelbinConfig(pixelbin_emulator.sdk_config()))
-    result = pixelbin.assets.fileUpload(file=b"hello", name="greeting")
+def test_upload(pixelbin_client):
+    result = pixelbin_client.assets.fileUpload(file=io.BytesIO(b"hello"), name="greeting")
     assert result["fileId"] == "greeting"
 
 
-def test_upload_survives_flaky_parts(pixelbin_emulator, event_loop):
-    pixelbin = PixelbinClient(PixelbinConfig(pixelbin_emulator.sdk_config()))
+def test_async_then_sync(pixelbin_client, pixelbin_async_client):
+    asyncio.run(pixelbin_async_client.assets.createFolderAsync(name="a"))
+    assert pixelbin_client.assets.getFolderDetails(name="a")["name"] == "a"
+
+
+def test_upload_survives_flaky_parts(pixelbin_emulator, pixelbin_client):
     pixelbin_emulator.fault(operation="uploadPart", status=503, times=2)  # next 2 parts fail
-    pixelbin.uploader.upload(
-        file=b"x" * 30_000, name="big", format="bin", uploadOptions={"chunkSize": 10_000}
+    pixelbin_client.uploader.upload(
+        file=io.BytesIO(b"x" * 30_000),
+        name="big",
+        format="bin",
+        uploadOptions={"chunkSize": 10_000},
     )
     pixelbin_emulator.assert_called("uploadPart", times=5)  # 3 parts + 2 retries
+
+
+def test_a_failed_upload_is_reported(pixelbin_emulator, pixelbin_client):
+    rule = pixelbin_emulator.fault(operation="fileUpload", status=503, times=1)
+    with pytest.raises(PixelbinServerResponseError):
+        pixelbin_client.assets.fileUpload(file=io.BytesIO(b"hi"), name="a")
+    pixelbin_client.assets.fileUpload(file=io.BytesIO(b"hi"), name="a")  # the rule is spent
+    pixelbin_emulator.assert_called("fileUpload", times=2)
+    assert rule.fired == 1

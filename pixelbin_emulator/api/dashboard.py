@@ -457,7 +457,8 @@ def journal_entries(org_id: int) -> Response:
 @bp.get("/orgs/<int:org_id>/faults")
 def faults(org_id: int) -> str:
     org = emulator().org(org_id)
-    rules = [rule.as_dict() for rule in emulator().faults.rules(org_id)]
+    # Rules for every org (orgId null) apply to this one too.
+    rules = [r.as_dict() for r in emulator().faults.rules() if r.org_id in (None, org_id)]
     return render_template("dashboard/faults.html", rules=rules, **_frame(org, "faults"))
 
 
@@ -486,7 +487,7 @@ def add_fault(org_id: int) -> Response:
 @bp.post("/orgs/<int:org_id>/faults/<int:rule_id>/delete")
 def delete_fault(org_id: int, rule_id: int) -> Response:
     faults = emulator().faults
-    if faults.get(rule_id).org_id != org_id:
+    if faults.get(rule_id).org_id not in (None, org_id):
         raise NotFoundError(f"org {org_id} has no fault rule {rule_id}")
     faults.remove(rule_id)
     return _redirect("dashboard.faults", f"fault rule {rule_id} removed", org_id=org_id)
