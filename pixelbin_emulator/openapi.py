@@ -1396,7 +1396,8 @@ def _ui_op(
     for status in sorted({401, 403, *errors}):
         responses[str(status)] = {
             "description": _UI_ERRORS[status],
-            "content": {HTML: {"schema": STRING}, JSON: {"schema": ref("Error")}},
+            # JSON first: schemathesis 3 checks a JSON answer against the first schema.
+            "content": {JSON: {"schema": ref("Error")}, HTML: {"schema": STRING}},
         }
     return operation(
         f"dashboard.{endpoint}",
