@@ -25,9 +25,14 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """One headless Chromium for the session (a ``playwright.sync_api.Browser``)."""
+    """One headless Chromium per test module (a ``playwright.sync_api.Browser``).
+
+    Not per session: while Playwright's sync API runs, its event loop counts as running in
+    this thread, so the SDK's sync methods (``run_until_complete``) fail in every later test
+    with "This event loop is already running"; the loop stops with the module's last test.
+    """
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
