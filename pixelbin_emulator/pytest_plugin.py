@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -41,9 +41,6 @@ from .core.url_stubs import UrlStub
 from .seeds import default_emulator, read_seed
 from .server import LiveServer
 from .settings import Settings
-
-if TYPE_CHECKING:
-    from pixelbin import PixelbinClient
 
 #: Journal entries shown under a failed test.
 REPORT_TAIL = 20
@@ -259,6 +256,12 @@ class LoopKeepingPolicy(asyncio.AbstractEventLoopPolicy):
     def new_event_loop(self) -> asyncio.AbstractEventLoop:
         return self.inner.new_event_loop()
 
+    def get_child_watcher(self) -> Any:  # abstract until Python 3.14
+        return self.inner.get_child_watcher()  # type: ignore[attr-defined, unused-ignore]
+
+    def set_child_watcher(self, watcher: Any) -> None:
+        self.inner.set_child_watcher(watcher)  # type: ignore[attr-defined, unused-ignore]
+
     def close(self) -> None:
         """Close the loops this policy made (and unset the current one if it is one of them)."""
         try:
@@ -382,7 +385,7 @@ def _load_marked_seed(handle: EmulatorHandle, marker: pytest.Mark, here: Path) -
 
 
 @pytest.fixture
-def pixelbin_client(pixelbin_emulator: EmulatorHandle) -> Iterator[PixelbinClient]:
+def pixelbin_client(pixelbin_emulator: EmulatorHandle) -> Iterator[Any]:
     """The official SDK's client for the test's org (``pip install pixelbin``). Its sync
     methods keep working after an ``asyncio.run(...)`` or an async test."""
     from pixelbin import PixelbinClient, PixelbinConfig
@@ -392,7 +395,7 @@ def pixelbin_client(pixelbin_emulator: EmulatorHandle) -> Iterator[PixelbinClien
 
 
 @pytest.fixture
-def pixelbin_async_client(pixelbin_emulator: EmulatorHandle) -> PixelbinClient:
+def pixelbin_async_client(pixelbin_emulator: EmulatorHandle) -> Any:
     """The same client, for ``await client.assets.listFilesAsync()`` in an async test or
     ``asyncio.run(...)``: the SDK opens an HTTP session per call, so any loop will do."""
     from pixelbin import PixelbinClient, PixelbinConfig

@@ -27,6 +27,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.wrappers import Response as Answer
 
 from ..core.assets import ListQuery, UploadSpec
 from ..core.clock import isoformat
@@ -87,7 +88,7 @@ def _same_origin() -> bool:
 
 
 @bp.before_request
-def _check_access() -> Response | None:
+def _check_access() -> Answer | None:
     if request.method == "POST" and not _same_origin():
         raise DashboardError("a post from another origin is refused", 403)
     token = settings().admin_token
@@ -105,7 +106,7 @@ def _check_access() -> Response | None:
     raise UnauthorizedError("the dashboard wants the admin token: log in at /_emulator/ui/login")
 
 
-def _with_cookie(response: Response, token: str) -> Response:
+def _with_cookie(response: Answer, token: str) -> Answer:
     response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/_emulator/")
     return response
 
@@ -123,7 +124,7 @@ def login() -> str:
 
 
 @bp.post("/login")
-def do_login() -> Response:
+def do_login() -> Answer:
     token = settings().admin_token
     given = request.form.get("token", "")
     if token and not matches(token, given):
@@ -136,7 +137,7 @@ def do_login() -> Response:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> Answer:
     response = redirect(url_for("dashboard.login"), 303)
     response.delete_cookie(COOKIE, path="/_emulator/")
     return response
@@ -195,7 +196,7 @@ def _frame(org: Org | None, section: str = "") -> dict[str, Any]:
     }
 
 
-def _redirect(endpoint: str, notice: str | None = None, **values: Any) -> Response:
+def _redirect(endpoint: str, notice: str | None = None, **values: Any) -> Answer:
     if notice:
         values["notice"] = notice
     return redirect(url_for(endpoint, **values), 303)
@@ -261,7 +262,7 @@ def _page_arg() -> int:
 
 
 @bp.get("/")
-def index() -> Response | str:
+def index() -> Answer | str:
     picked = request.args.get("org")
     if picked:
         if not picked.isdigit():
@@ -271,7 +272,7 @@ def index() -> Response | str:
 
 
 @bp.post("/orgs")
-def create_org() -> Response:
+def create_org() -> Answer:
     org = emulator().create_org(name=request.form.get("name", "").strip() or None)
     return _redirect("dashboard.files", f"org {org.org_id} created", org_id=org.org_id)
 
@@ -306,7 +307,7 @@ def _split(path: str) -> tuple[str, str]:
 
 
 @bp.post("/orgs/<int:org_id>/files")
-def upload(org_id: int) -> Response:
+def upload(org_id: int) -> Answer:
     org = emulator().org(org_id)
     path = request.form.get("path", "").strip("/")
     uploads = [f for f in request.files.getlist("file") if f.filename]
@@ -332,7 +333,7 @@ def upload(org_id: int) -> Response:
 
 
 @bp.post("/orgs/<int:org_id>/folders")
-def create_folder(org_id: int) -> Response:
+def create_folder(org_id: int) -> Answer:
     org = emulator().org(org_id)
     path = request.form.get("path", "").strip("/")
     folder = org.assets.create_folder(request.form.get("name", ""), path)
@@ -360,7 +361,7 @@ def file_details(org_id: int, file_id: str) -> str:
 
 
 @bp.post("/orgs/<int:org_id>/delete")
-def delete_file(org_id: int) -> Response:
+def delete_file(org_id: int) -> Answer:
     org = emulator().org(org_id)
     file = org.assets.delete_file(request.form.get("fileId", ""))
     return _redirect(
@@ -463,7 +464,7 @@ def faults(org_id: int) -> str:
 
 
 @bp.post("/orgs/<int:org_id>/faults")
-def add_fault(org_id: int) -> Response:
+def add_fault(org_id: int) -> Answer:
     emulator().org(org_id)
     form = request.form
     doc: dict[str, Any] = {"orgId": org_id}
@@ -485,7 +486,7 @@ def add_fault(org_id: int) -> Response:
 
 
 @bp.post("/orgs/<int:org_id>/faults/<int:rule_id>/delete")
-def delete_fault(org_id: int, rule_id: int) -> Response:
+def delete_fault(org_id: int, rule_id: int) -> Answer:
     faults = emulator().faults
     if faults.get(rule_id).org_id not in (None, org_id):
         raise NotFoundError(f"org {org_id} has no fault rule {rule_id}")
@@ -494,7 +495,7 @@ def delete_fault(org_id: int, rule_id: int) -> Response:
 
 
 @bp.post("/clock")
-def clock() -> Response:
+def clock() -> Answer:
     em = emulator()
     action = request.form.get("action")
     if action == "freeze":
@@ -548,7 +549,7 @@ def export_snapshot() -> Response:
 
 
 @bp.post("/snapshot/import")
-def import_snapshot() -> Response:
+def import_snapshot() -> Answer:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationError("choose a snapshot file (.json or .tar.gz)")
@@ -562,7 +563,7 @@ def import_snapshot() -> Response:
 # -- GET / of the server -----------------------------------------------------------------------
 
 
-def root() -> Response:
+def root() -> Answer:
     """``GET /``: browsers go to the dashboard; API clients get a JSON map of the server."""
     if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
         return redirect(url_for("dashboard.index"), 302)
