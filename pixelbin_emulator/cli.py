@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .api.cors import parse_origins
 from .app import create_app
 from .core.emulator import Emulator
 from .core.errors import EmulatorError
@@ -56,6 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="protect the control plane (/_emulator/): it then wants 'Authorization: Bearer TOKEN'",
     )
     parser.add_argument(
+        "--cors-origins",
+        default=_env("cors-origins", "*"),
+        help="origins browsers may call the upload routes and the CDN from: '*' (default), a "
+        "comma-separated list (globs allowed: http://localhost:*), or '' for none",
+    )
+    parser.add_argument(
+        "--cors-platform",
+        action="store_true",
+        default=(_env("cors-platform", "") or "").lower() in _TRUE,
+        help="let browsers call the platform API too (it wants the API secret: off by default)",
+    )
+    parser.add_argument(
+        "--custom-domain",
+        action="append",
+        default=[h for h in (_env("custom-domain", "") or "").replace(",", " ").split() if h],
+        metavar="HOST",
+        help="serve the first org's CDN URLs on HOST without the cloud name (repeatable)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=int(_env("threads", str(DEFAULT_THREADS)) or 1)
     )
     return parser
@@ -82,10 +102,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         doc, base_dir = _seed_document(args)
         emulator = Emulator(doc, seed_dir=base_dir)
+        orgs = emulator.orgs()
+        for host in args.custom_domain:
+            if not orgs:
+                raise EmulatorError("--custom-domain needs an org in the seed")
+            emulator.map_domain(host, orgs[0].org_id)
         settings = Settings(
             external_url=args.external_url,
             allow_fetch=args.allow_fetch,
             admin_token=args.admin_token or None,
+            cors_origins=parse_origins(args.cors_origins),
+            cors_platform=args.cors_platform,
         )
         server = LiveServer(
             create_app(emulator, settings),
@@ -103,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"apiSecret={org.api_secret} accessKey={org.access_key}",
             flush=True,
         )
+        for host in emulator.domains(org.org_id):
+            print(f"    custom domain {host}: /v2[/{{zone}}]/{{pattern}}/{{filePath}}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
