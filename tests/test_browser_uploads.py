@@ -54,6 +54,13 @@ window.upload = async (details, options, [width, height]) => {
             size: file.size};
   }
 };
+// The SDK's own URL helpers: parse a URL, and build its zone form (urlToObj drops the port).
+window.sdkUrls = async (url) => {
+  const parsed = Pixelbin.utils.urlToObj(url);
+  const zoned = Pixelbin.utils.objToUrl({...parsed, baseUrl: new URL(url).origin, zone: "Ab_9-z"});
+  const answer = await fetch(zoned);
+  return {parsed, zoned, status: answer.status, size: (await answer.blob()).size};
+};
 // fetch() the URL (whole, then a range), then show it in an <img crossorigin>.
 window.readBack = async (url) => {
   const whole = await fetch(url);
@@ -144,6 +151,13 @@ def test_v2_upload_in_parts_then_read_back(page, sdk, pixelbin_emulator):
     assert read["rangeStatus"] == 206 and read["rangeLength"] == 100
     assert read["contentRange"] == f"bytes 0-99/{answer['size']}"
     assert (read["naturalWidth"], read["naturalHeight"]) == (WIDTH, HEIGHT)
+
+    urls = page.evaluate("(url) => sdkUrls(url)", uploaded["url"])
+    parsed = urls["parsed"]
+    assert (parsed["cloudName"], parsed["pattern"]) == (pixelbin_emulator.cloud_name, "original")
+    assert parsed["filePath"] == "browser/noise.png"
+    assert f"/{pixelbin_emulator.cloud_name}/Ab_9-z/original/" in urls["zoned"]
+    assert (urls["status"], urls["size"]) == (200, answer["size"])
 
 
 def test_v1_presigned_post(page, sdk, pixelbin_emulator):
