@@ -800,7 +800,12 @@ def _cdn() -> dict[str, dict[str, Schema]]:
                 },
                 tag="cdn",
                 parameters=[
-                    path_param("cdn_path", "`{cloudName}[/{zone}]/{pattern}/{fileId}`"),
+                    path_param(
+                        "cdn_path",
+                        "`{cloudName}[/{zone}]/{pattern}/{fileId}`; on an org's custom domain "
+                        "`[{zone}/]{pattern}/{fileId}`. URL Translation Worker paths "
+                        "(`.../wrkr/...`) are not emulated: 404",
+                    ),
                     query("pbs", STRING, "Signature of a signed URL"),
                     query("pbe", STRING, "Expiry (epoch seconds) of a signed URL"),
                     query("pbt", STRING, "Access key of a signed URL"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from pixelbin_emulator.server import LiveServer
+
+from .helpers import png
 
 CORE_DIST = Path(__file__).parent / "js" / "node_modules" / "@pixelbin" / "core" / "dist"
 WIDTH, HEIGHT = 1100, 1000  # about 3.8 MB of PNG noise: four 1 MB parts
@@ -196,3 +201,36 @@ def test_expired_details_fail_with_the_sdks_error(page, sdk, pixelbin_emulator):
     answer = _upload(page, v1)
     assert answer["ok"] is False and answer["kind"] == "SyntaxError", answer
     assert pixelbin_emulator.org.assets.find_file("late.png") is None
+
+
+def _doc_blocks(language: str) -> list[str]:
+    text = (Path(__file__).parent.parent / "docs" / "browser.md").read_text()
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+
+
+def test_the_example_in_docs_browser_md(chromium, pixelbin_emulator, tmp_path, monkeypatch):
+    """docs/browser.md's backend and page, run as written there (emulator URL and secret
+    swapped for this test's org)."""
+    backend = _doc_blocks("python")[0]
+    backend = backend.replace("http://127.0.0.1:8080", pixelbin_emulator.url)
+    backend = backend.replace("dev-api-secret-0000-0000-000000000000", pixelbin_emulator.api_secret)
+    (tmp_path / "index.html").write_text(_doc_blocks("html")[0])
+    bundle = next(CORE_DIST.glob("pixelbin.v*.js"))
+    (tmp_path / bundle.name).write_bytes(bundle.read_bytes())
+    (tmp_path / "cat.png").write_bytes(png())
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {"__name__": "docs_backend"}
+    exec(compile(backend, "docs/browser.md", "exec"), namespace)
+    context = chromium.new_context()
+    try:
+        with LiveServer(namespace["app"]) as server:
+            page = context.new_page()
+            page.goto(server.url.replace("127.0.0.1", "localhost") + "/")
+            page.set_input_files("#pick", str(tmp_path / "cat.png"))
+            shown = "document.getElementById('shown').naturalWidth > 0"
+            page.wait_for_function(shown, timeout=10_000)
+            shown = page.evaluate("document.getElementById('shown').src")
+    finally:
+        context.close()
+    assert shown.startswith(f"{pixelbin_emulator.url}/v2/{pixelbin_emulator.cloud_name}/original/")
+    pixelbin_emulator.assert_called("completeUpload", times=1, status=200)

@@ -119,7 +119,7 @@ class Cors:
 
     def after(self, response: Response) -> Response:
         """CORS headers on every answer of a covered route, failures included."""
-        if "Access-Control-Allow-Origin" in response.headers or not self.covers(request.path):
+        if not self.covers(request.path) or "Access-Control-Allow-Origin" in response.headers:
             return response
         if self.any_origin:
             response.headers["Access-Control-Allow-Origin"] = "*"
