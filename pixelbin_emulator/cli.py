@@ -71,7 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--custom-domain",
         action="append",
-        default=[h for h in (_env("custom-domain", "") or "").replace(",", " ").split() if h],
         metavar="HOST",
         help="serve the first org's CDN URLs on HOST without the cloud name (repeatable)",
     )
@@ -103,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         doc, base_dir = _seed_document(args)
         emulator = Emulator(doc, seed_dir=base_dir)
         orgs = emulator.orgs()
-        for host in args.custom_domain:
+        env_domains = (_env("custom-domain", "") or "").replace(",", " ").split()
+        for host in args.custom_domain or env_domains:
             if not orgs:
                 raise EmulatorError("--custom-domain needs an org in the seed")
             emulator.map_domain(host, orgs[0].org_id)

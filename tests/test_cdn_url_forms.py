@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import requests
 
@@ -114,8 +117,9 @@ def test_url_upload_of_a_custom_domain_url(uploaded, pixelbin_emulator, assets):
     assert copied["size"] == len(png())
 
 
-def test_cli_flag_maps_a_custom_domain_to_the_served_org():
-    process, lines = start("--custom-domain", HOST, "--cors-origins", "http://app.test")
+def test_cli_maps_a_custom_domain_to_the_served_org():
+    env = {"PIXELBIN_EMULATOR_CUSTOM_DOMAIN": HOST}
+    process, lines = start("--cors-origins", "http://app.test", env=env)
     try:
         assert f"custom domain {HOST}" in process.stdout.readline()
         url = lines[0].split("ready on ", 1)[1].strip()
@@ -128,3 +132,13 @@ def test_cli_flag_maps_a_custom_domain_to_the_served_org():
         assert answer.headers["Access-Control-Allow-Origin"] == "http://app.test"
     finally:
         stop(process)
+
+
+def test_cli_refuses_a_bad_custom_domain():
+    process = subprocess.run(
+        [sys.executable, "-m", "pixelbin_emulator", "--port", "0", "--custom-domain", "a b"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert process.returncode == 2 and "is not a host name" in process.stderr
