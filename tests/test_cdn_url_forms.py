@@ -52,6 +52,12 @@ def test_custom_domain_serves_paths_without_the_cloud_name(uploaded, pixelbin_em
     # The org's own cloud-name form still works there; another org's does not.
     own = f"/v2/{pixelbin_emulator.cloud_name}/original/pics/logo.png"
     assert _get(pixelbin_emulator, own, HOST).status_code == 200
+    other = pixelbin_emulator.emulator.create_org()
+    try:
+        foreign = f"/v2/{other.cloud_name}/original/pics/logo.png"
+        assert _get(pixelbin_emulator, foreign, HOST).status_code == 404  # no such file here
+    finally:
+        pixelbin_emulator.emulator.drop_org(other.org_id)
     # Journaled (and faultable) under the org the domain belongs to.
     assert pixelbin_emulator.requests(operation="getCdnFile", status=200)
     # Elsewhere the path without the cloud name means nothing.
