@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 import requests
 
 from pixelbin_emulator.core.journal import LINE_CHARS
@@ -33,3 +34,66 @@ def test_journal_bounds_long_paths_and_queries(pixelbin_emulator):
         timeout=30,
     )
     assert listed.status_code == 200 and len(listed.content) < 20_000
+
+
+# -- item 6: fault rules refuse what they cannot serve ---------------------------------------------
+
+UNSERVABLE_RULES = [
+    {"status": 500, "headers": {"X-Evil": "a\r\nSet-Cookie: x=1"}},
+    {"status": 500, "headers": {"X-Evil": "line\nbreak"}},
+    {"status": 500, "headers": {"X-Nul": "a\x00b"}},
+    {"status": 500, "headers": {"Bad\nName": "x"}},
+    {"status": 500, "headers": {"Bad Name": "x"}},
+    {"status": 500, "headers": {"": "x"}},
+    {"status": 500, "headers": {"X-Wide": "snowman ☃"}},
+    {"status": 500, "headers": {"Transfer-Encoding": "chunked"}},
+    {"status": 500, "headers": {"Content-Length": "999"}},
+    {"status": 500, "headers": {"connection": "close"}},
+    {"status": 500, "headers": {"Upgrade": "websocket"}},
+    {"status": 500, "headers": {"Keep-Alive": "timeout=5"}},
+    {"status": 101},
+    {"status": 100},
+    {"status": 199},
+    {"status": 600},
+    {"status": 204, "body": "not empty"},
+    {"status": 304, "body": {"a": 1}},
+    {"latency": 1, "headers": {"Retry-After": "1"}},
+]
+
+
+@pytest.mark.parametrize("rule", UNSERVABLE_RULES)
+def test_fault_rules_refuse_what_cannot_be_served(pixelbin_emulator, rule):
+    answer = requests.post(
+        f"{pixelbin_emulator.url}/_emulator/faults",
+        json={"orgId": pixelbin_emulator.org_id, "operation": "listFiles", **rule},
+        timeout=10,
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["exception"] == "ValidationError"
+    assert pixelbin_emulator.faults() == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "status", "body"),
+    [
+        ({"status": 204}, 204, b""),
+        ({"status": 304}, 304, b""),
+        ({"status": 200, "body": "plain"}, 200, b"plain"),
+        ({"status": 599}, 599, None),
+    ],
+)
+def test_fault_rules_at_the_edges_are_served(pixelbin_emulator, rule, status, body):
+    headers = {"Retry-After": "1", "X-Latin": "caf\u00e9\tok"}
+    pixelbin_emulator.fault(operation="listFiles", headers=headers, **rule)
+    answer = requests.get(
+        f"{pixelbin_emulator.url}/service/platform/assets/v1.0/listFiles",
+        headers=bearer(pixelbin_emulator),
+        timeout=10,
+    )
+    assert answer.status_code == status
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.raw.headers["X-Latin"] == "caf\u00e9\tok"
+    if body is not None:
+        assert answer.content == body
+    else:
+        assert answer.json()["exception"] == "EmulatedFaultError"
