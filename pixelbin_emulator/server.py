@@ -25,7 +25,13 @@ class LiveServer:
     ) -> None:
         self.app = app
         self._server = create_server(
-            app, host=host, port=port, threads=threads, ident="pixelbin-emulator"
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="pixelbin-emulator",
+            # SERVER_NAME: what file URLs fall back on when a request's Host header is unusable.
+            server_name="localhost" if host in ("", "0.0.0.0", "::") else host,
         )
         self.host = str(self._server.effective_host)
         self.port = int(self._server.effective_port)

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import base64
+import http.client
+import json
 
 import pytest
 import requests
+from pixelbin import PixelbinClient, PixelbinConfig
 
 from pixelbin_emulator.core.journal import LINE_CHARS
 
@@ -36,7 +39,7 @@ def test_journal_bounds_long_paths_and_queries(pixelbin_emulator):
     assert listed.status_code == 200 and len(listed.content) < 20_000
 
 
-# -- item 6: fault rules refuse what they cannot serve ---------------------------------------------
+# -- item 6: fault rules refuse what they cannot serve ----------------------------------------
 
 UNSERVABLE_RULES = [
     {"status": 500, "headers": {"X-Evil": "a\r\nSet-Cookie: x=1"}},
@@ -97,3 +100,47 @@ def test_fault_rules_at_the_edges_are_served(pixelbin_emulator, rule, status, bo
         assert answer.content == body
     else:
         assert answer.json()["exception"] == "EmulatedFaultError"
+
+
+# -- item 14: a domain with a trailing slash --------------------------------------------------
+
+
+def test_sdk_domain_with_trailing_slash(pixelbin_emulator, event_loop):
+    """The Python SDK then sends ``Host: 127.0.0.1:PORT/``; URLs used to come out ``http:/v2/...``
+    and ``uploader.upload`` failed on ``http:///service/...``."""
+    config = pixelbin_emulator.sdk_config()
+    config["domain"] += "/"
+    pixelbin = PixelbinClient(PixelbinConfig(config))
+    base = f"{pixelbin_emulator.url}/v2/{pixelbin_emulator.cloud_name}/original"
+    uploaded = pixelbin.assets.fileUpload(file=b"hello", name="greeting")
+    assert uploaded["url"] == f"{base}/greeting.bin"
+    big = pixelbin.uploader.upload(file=b"x" * 30_000, name="big", format="bin")
+    assert big["url"] == f"{base}/big.bin"
+    assert requests.get(big["url"], timeout=10).content == b"x" * 30_000
+
+
+@pytest.mark.parametrize(
+    ("host", "base"),
+    [
+        ("127.0.0.1:{port}/", "http://127.0.0.1:{port}"),
+        ("127.0.0.1:{port}/?x#y", "http://127.0.0.1:{port}"),
+        ("??", "http://127.0.0.1:{port}"),  # nothing usable: the server's own address
+        ("a b", "http://a"),
+    ],
+)
+def test_invalid_host_headers_still_give_absolute_urls(pixelbin_emulator, host, base):
+    port = pixelbin_emulator.server.port
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest("GET", "/service/platform/assets/v1.0/listFiles", skip_host=True)
+        connection.putheader("Host", host.format(port=port))
+        connection.putheader(*next(iter(bearer(pixelbin_emulator).items())))
+        connection.endheaders()
+        answer = connection.getresponse()
+        assert answer.status == 200
+        answer.read()
+        connection.request("GET", "/openapi.json", headers={"Host": host.format(port=port)})
+        servers = json.loads(connection.getresponse().read())["servers"]
+    finally:
+        connection.close()
+    assert servers[0]["url"] == base.format(port=port)

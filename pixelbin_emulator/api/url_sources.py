@@ -15,12 +15,12 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from flask import g, request
+from flask import g
 
 from ..core.errors import EmulatorError, ValidationError
 from ..core.url_stubs import UrlStub
 from . import cdn
-from .context import emulator, settings
+from .context import emulator, request_host, settings
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def fetch(url: str) -> Fetched:
 
 def _is_own(netloc: str) -> bool:
     external = settings().external_url
-    own = {request.host.lower()}
+    own = {request_host().lower()}
     if external:
         own.add(urlsplit(external).netloc.lower())
     return netloc.lower() in own
