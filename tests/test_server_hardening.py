@@ -13,6 +13,8 @@ from pixelbin import PixelbinClient, PixelbinConfig
 
 from pixelbin_emulator.core.journal import LINE_CHARS
 
+from .helpers import expect_error, png
+
 
 def bearer(handle) -> dict[str, str]:
     return {"Authorization": "Bearer " + base64.b64encode(handle.api_secret.encode()).decode()}
@@ -144,3 +146,28 @@ def test_invalid_host_headers_still_give_absolute_urls(pixelbin_emulator, host, 
     finally:
         connection.close()
     assert servers[0]["url"] == base.format(port=port)
+
+
+# -- fidelity gaps: urlUpload as the docs' example calls it -------------------------------------
+
+
+def test_url_upload_of_the_docs_scheme_less_example(pixelbin_emulator, sdk, event_loop):
+    """The docs call ``urlUpload(url="www.dummy.com/image.png", ...)``: read as https://."""
+    pixelbin_emulator.stub_url("https://www.dummy.com/image.png", png(4, 3))
+    result = sdk.assets.urlUpload(url="www.dummy.com/image.png", path="docs")
+    assert (result["name"], result["format"], result["width"]) == ("image", "png", 4)
+    assert result["metadata"] == {"source": "direct"}  # the captured urlUpload answer
+
+
+def test_scheme_less_url_matches_an_http_stub_and_own_cdn(pixelbin_emulator, sdk, event_loop):
+    pixelbin_emulator.stub_url("http://plain.example/cat.jpeg", png(2, 2))
+    assert sdk.assets.urlUpload(url="plain.example/cat.jpeg")["name"] == "cat"
+    source = sdk.assets.fileUpload(file=png(5, 5), name="source")
+    scheme_less = source["url"].split("://", 1)[1]
+    assert sdk.assets.urlUpload(url=scheme_less, name="copy")["size"] == source["size"]
+
+
+@pytest.mark.parametrize("url", ["www.dummy.com/image.png", "image.png", "/v2/x", "ftp://a.b/c"])
+def test_scheme_less_url_without_a_stub_is_a_clear_400(sdk, event_loop, url):
+    error = expect_error(400, sdk.assets.urlUpload, url=url)
+    assert "url" in error["message"]
