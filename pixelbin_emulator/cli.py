@@ -58,7 +58,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--threads", type=int, default=int(_env("threads", str(DEFAULT_THREADS)) or 1)
     )
+    defaults = Settings()
+    parser.add_argument(
+        "--connection-limit",
+        type=_positive_int,
+        default=_env("connection-limit", str(defaults.connection_limit)),
+        help="open connections served at once, idle keep-alive ones included",
+    )
+    parser.add_argument(
+        "--channel-timeout",
+        type=_positive_int,
+        default=_env("channel-timeout", str(defaults.channel_timeout)),
+        help="seconds an idle connection is kept open",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive_int,
+        default=_env("header-timeout", str(defaults.header_timeout)),
+        help="seconds a client may take to send a request's headers",
+    )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
 
 
 def _seed_document(args: argparse.Namespace) -> tuple[dict, Path]:
@@ -86,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             external_url=args.external_url,
             allow_fetch=args.allow_fetch,
             admin_token=args.admin_token or None,
+            connection_limit=args.connection_limit,
+            channel_timeout=args.channel_timeout,
+            header_timeout=args.header_timeout,
         )
         server = LiveServer(
             create_app(emulator, settings),
