@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .app import create_app
+from .core.assets import MB, Limits
 from .core.emulator import Emulator
 from .core.errors import EmulatorError
 from .seeds import fixtures_dir, read_seed
@@ -77,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env("header-timeout", str(defaults.header_timeout)),
         help="seconds a client may take to send a request's headers",
     )
+    parser.add_argument(
+        "--max-pending-upload-mb",
+        type=_positive_int,
+        default=_env("max-pending-upload-mb", str(Limits().max_pending_upload_bytes // MB)),
+        help="MB the parts of unfinished signed uploads may hold together (past it: 413)",
+    )
     return parser
 
 
@@ -110,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         doc, base_dir = _seed_document(args)
-        emulator = Emulator(doc, seed_dir=base_dir)
+        limits = Limits(max_pending_upload_bytes=args.max_pending_upload_mb * MB)
+        emulator = Emulator(doc, seed_dir=base_dir, limits=limits)
         settings = Settings(
             external_url=args.external_url,
             allow_fetch=args.allow_fetch,

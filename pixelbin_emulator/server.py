@@ -17,12 +17,16 @@ development server. Three things are added to it here, so that no client can loc
   ``environ[RESUME_KEY]`` carrying what the app decided. Eight delayed calls therefore hold none
   of the eight worker threads, and ``/_emulator/health``, other orgs and the control plane answer
   meanwhile.
+
+The same timer thread forgets expired signed uploads every ``Settings.upload_purge_interval``
+seconds, so the parts of abandoned uploads are freed even when no other upload comes along.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +39,8 @@ from waitress.task import ThreadedTaskDispatcher, WSGITask
 
 from .core.emulator import Emulator
 from .settings import Settings
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_THREADS = 8
 #: WSGI environ keys of the deferral protocol (see the module docstring).
@@ -93,6 +99,8 @@ class Timers:
                 self._cv.release()
                 try:
                     function()
+                except Exception:  # one failing call must not stop the others
+                    logger.exception("timer call %r failed", function)
                 finally:
                     self._cv.acquire()
 
@@ -234,6 +242,15 @@ class LiveServer:
         self.host = str(self._server.effective_host)
         self.port = int(self._server.effective_port)
         self._thread: threading.Thread | None = None
+        self._purge_interval = settings.upload_purge_interval
+        self._server.timers.call_later(self._purge_interval, self._purge_expired_uploads)
+
+    def _purge_expired_uploads(self) -> None:
+        """Free the parts of expired signed uploads of every org, then come back later: an
+        abandoned upload's memory must not wait for the next upload of its org."""
+        for org in self.emulator.orgs():
+            org.signed_uploads.purge_expired()
+        self._server.timers.call_later(self._purge_interval, self._purge_expired_uploads)
 
     @property
     def url(self) -> str:

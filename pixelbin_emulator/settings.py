@@ -29,3 +29,5 @@ class Settings:
     #: Seconds a client may take to send a request's head (request line and headers) before its
     #: connection is closed, so clients trickling bytes cannot hold connections for ever.
     header_timeout: int = 30
+    #: Seconds between sweeps that forget expired signed uploads (and free their parts).
+    upload_purge_interval: float = 30.0
