@@ -32,7 +32,8 @@ class ByteBudget:
     """A thread-safe count of bytes held, against a cap."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: bytes are also given back from ``__del__``, which may run on any thread.
+        self._lock = threading.RLock()
         self.held = 0
 
     def take(self, amount: int, cap: int) -> bool:
