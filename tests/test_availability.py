@@ -74,14 +74,14 @@ def test_connections_that_trickle_their_head_are_closed():
             deadline = time.monotonic() + 8
             closed = False
             while not closed and time.monotonic() < deadline:
-                sock.sendall(b"X")  # a byte at a time keeps waitress's idle timeout at bay
-                time.sleep(0.3)
                 try:
+                    sock.sendall(b"X")  # a byte at a time keeps waitress's idle timeout at bay
+                    time.sleep(0.3)
                     sock.setblocking(False)
                     closed = sock.recv(1) == b""
                 except BlockingIOError:
                     pass
-                except OSError:
+                except OSError:  # reset, or a broken pipe: closed by the server
                     closed = True
                 finally:
                     sock.setblocking(True)
