@@ -2,8 +2,7 @@
 
 Upload through the page (file picker and drag and drop), see the thumbnail load, open the
 file's details, add a fault and watch the failing request arrive in the live journal.
-API calls go through ``requests`` (the ``api`` fixture): Playwright's sync API keeps an event
-loop running in this thread, where the SDK's sync methods cannot run theirs.
+API calls go through ``requests`` (the ``api`` fixture), to see the raw statuses.
 """
 
 from __future__ import annotations
@@ -51,16 +50,16 @@ def test_upload_see_thumbnail_open_details_and_delete(page, pixelbin_emulator: E
     page.wait_for_function(LOADED, arg=thumb.element_handle())
     # drag and drop onto the drop zone
     data = base64.b64encode(png(30, 20, "blue")).decode()
-    transfer = page.evaluate_handle(
+    page.evaluate(
         """data => {
             const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
-            const t = new DataTransfer();
-            t.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
-            return t;
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
+            const zone = document.querySelector("[data-dropzone]");
+            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true}));
         }""",
         data,
     )
-    page.dispatch_event("[data-dropzone]", "drop", {"dataTransfer": transfer})
     page.wait_for_selector("text=uploaded dropped")
     dropped = page.locator("img.thumb[alt=dropped]")
     page.wait_for_function(LOADED, arg=dropped.element_handle())

@@ -322,7 +322,7 @@ def upload(org_id: int) -> Answer:
             path=path,
             access=access,
             tags=[t.strip() for t in request.form.get("tags", "").split(",") if t.strip()],
-            metadata=with_source({}, "dashboard"),
+            metadata=with_source({}),
             filename_override=True,
             filename=upload.filename,
         )
