@@ -107,7 +107,7 @@ def _check_access() -> Answer | None:
 
 
 def _with_cookie(response: Answer, token: str) -> Answer:
-    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/_emulator/")
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/_emulator/ui/")
     return response
 
 
@@ -139,7 +139,7 @@ def do_login() -> Answer:
 @bp.post("/logout")
 def logout() -> Answer:
     response = redirect(url_for("dashboard.login"), 303)
-    response.delete_cookie(COOKIE, path="/_emulator/")
+    response.delete_cookie(COOKIE, path="/_emulator/ui/")
     return response
 
 
