@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pixelbin_emulator.core.journal import JournalQuery
 from pixelbin_emulator.pytest_plugin import EmulatorHandle
 
 from .helpers import png
@@ -23,15 +24,29 @@ LOADED = "img => img.complete && img.naturalWidth > 0"
 
 
 @pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
+def page(chromium: Any, pixelbin_emulator: EmulatorHandle) -> Iterator[Any]:
+    """A tab that fails the test on a JavaScript error or on a request to anywhere but the
+    emulator (the dashboard loads nothing from elsewhere: it works offline)."""
+    journal = pixelbin_emulator.emulator.journal
+    start = max((e.seq for e in journal.query(JournalQuery(org_id=None))), default=0)
     context = chromium.new_context(viewport={"width": 1200, "height": 800})
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
+    elsewhere: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "request",
+        lambda r: (
+            None if r.url.startswith(pixelbin_emulator.url + "/") else elsewhere.append(r.url)
+        ),
+    )
     yield page
     context.close()
     assert errors == [], "JavaScript errors on the page"
+    assert elsewhere == [], "requests that left the emulator"
+    unattributed = journal.query(JournalQuery(org_id=None, since=start, path="/favicon.ico"))
+    assert unattributed == [], "a favicon request (the pages say they have none)"
 
 
 def test_upload_see_thumbnail_open_details_and_delete(page, pixelbin_emulator: EmulatorHandle):
