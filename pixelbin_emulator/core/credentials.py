@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import json_values
 from .errors import ConflictError, NotFoundError, ValidationError
 from .ids import IdFactory
 from .transformations import Catalogue
@@ -35,6 +36,7 @@ def check_credentials(credentials: Any) -> dict[str, Any]:
         raise ValidationError("credentials must be an object")
     if not credentials:
         raise ValidationError("credentials must not be empty")
+    json_values.check(credentials, "credentials")
     return dict(credentials)
 
 
