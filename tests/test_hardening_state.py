@@ -26,7 +26,7 @@ from pixelbin_emulator.core.snapshot import FORMAT, dump_state, import_state
 from pixelbin_emulator.server import LiveServer
 from pixelbin_emulator.settings import Settings
 
-from .helpers import assert_error, png, state
+from .helpers import assert_error, expect_error, png, state
 
 API = "/service/platform/assets/v1.0"
 PNG = png()
@@ -461,3 +461,72 @@ def test_the_server_process_maps_large_blocks_on_their_own():
     """With glibc's sliding mmap threshold, freed 20 MB files stayed in the worker threads'
     arenas: RSS grew by the file size per dropped org (benchmarks/bench_drop.py)."""
     assert allocator.return_large_blocks()
+
+
+# -- soft delete: one rule (docs/fidelity.md) ----------------------------------------------------
+
+
+def test_an_inactive_folder_takes_its_whole_subtree_off_the_cdn(api, pixelbin_emulator):
+    uploaded = api.post(
+        api.base + "/upload/direct", files={"file": ("a.png", PNG)}, data={"path": "x/y"}
+    ).json()
+    assert requests.get(uploaded["url"], timeout=5).status_code == 200
+    response = api.patch(api.base + "/folders/x", json={"isActive": False})
+    assert response.status_code == 200 and response.json()["isActive"] is False
+    assert requests.get(uploaded["url"], timeout=5).status_code == 404
+    # the management API still sees and lists it all, with each entry's own flag
+    assert api.get(api.base + "/files/x/y/a").json()["isActive"] is True
+    assert [item["name"] for item in api.get(api.base + "/listFiles?path=x").json()["items"]] == [
+        "y"
+    ]
+    assert api.patch(api.base + "/folders/x", json={"isActive": True}).status_code == 200
+    assert requests.get(uploaded["url"], timeout=5).status_code == 200
+
+
+def test_an_inactive_file_is_got_listed_and_restored_by_overwrite(api, pixelbin_emulator):
+    uploaded = api.post(api.base + "/upload/direct", files={"file": ("b.png", PNG)}).json()
+    api.patch(api.base + "/files/b", json={"isActive": False})
+    assert requests.get(uploaded["url"], timeout=5).status_code == 404
+    assert api.get(api.base + "/files/b").json()["isActive"] is False
+    items = api.get(api.base + "/listFiles").json()["items"]
+    assert [(item["name"], item["isActive"]) for item in items] == [("b", False)]
+    # re-upload: the path is taken (soft delete), overwrite replaces and reactivates it
+    again = api.post(api.base + "/upload/direct", files={"file": ("b.png", PNG)})
+    assert_error(again, 400)
+    again = api.post(
+        api.base + "/upload/direct", files={"file": ("b.png", PNG)}, data={"overwrite": "true"}
+    )
+    assert again.status_code == 200 and again.json()["_id"] == uploaded["_id"]
+    assert api.get(api.base + "/files/b").json()["isActive"] is True
+    assert requests.get(uploaded["url"], timeout=5).status_code == 200
+
+
+# -- fidelity gaps found against the docs' own examples ------------------------------------------
+
+
+def test_get_folder_details_without_a_name_takes_the_folder_from_the_path(assets):
+    created = assets.createFolder(name="dir", path="dir1/dir2")
+    assert assets.getFolderDetails(path="dir1/dir2/dir")["_id"] == created["_id"]
+    assert assets.getFolderDetails(path="dir1")["name"] == "dir1"
+    expect_error(404, assets.getFolderDetails, path="dir1/missing")
+    expect_error(404, assets.getFolderDetails)  # the root is not a folder
+
+
+def test_add_preset_takes_the_docs_own_example(assets):
+    for number in range(3):
+        added = assets.addPreset(presetName=f"t_{number}", transformation=f"t.resize(a:{number})")
+        assert added["transformation"] == f"t.resize(a:{number})"
+    page = assets.getPresets(transformation="t.resize(a:0)")
+    assert [item["presetName"] for item in page["items"]] == ["t_0"]
+    # known parameters are still checked, and variables still need their params
+    expect_error(400, assets.addPreset, presetName="bad", transformation="t.resize(w:huge)")
+    expect_error(400, assets.addPreset, presetName="bad", transformation="t.resize(a:$a)")
+    expect_error(400, assets.addPreset, presetName="bad", transformation="t.nope(a:0)")
+
+
+def test_credentials_for_a_plugin_that_does_not_require_them(assets):
+    added = assets.addCredentials(credentials={"apiKey": "k"}, pluginId="erase")
+    assert added["pluginId"] == "erase"
+    modules = assets.getModules()["plugins"]
+    assert modules["erase"]["credentials"] == {"required": False, "configured": True}
+    expect_error(400, assets.addCredentials, credentials={"apiKey": "k"}, pluginId="nope")

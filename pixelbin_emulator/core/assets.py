@@ -205,6 +205,24 @@ class AssetTree:
             except KeyError:
                 raise NotFoundError(f"file with _id {_id!r} not found") from None
 
+    def delivered(self, file: File) -> bool:
+        """Whether the CDN serves ``file``: it and every folder above it are active.
+
+        ``isActive: false`` is the soft delete of the docs ("Soft delete it by making isActive
+        as false"): the management API still gets, lists, moves and restores the entry (with
+        ``isActive: false`` in its answers), delivery stops, for a folder's whole subtree.
+        """
+        if not file.is_active:
+            return False
+        with self._lock:
+            parent = ""
+            for segment in file.path.split("/") if file.path else ():
+                parent = join(parent, segment)
+                folder = self.folders_by_path.get(parent)
+                if folder is None or not folder.is_active:
+                    return False
+            return True
+
     def upload(self, spec: UploadSpec) -> File:
         """Store a new file, or replace one (overwrite), by the documented collision rules."""
         path = clean_path(spec.path)

@@ -52,14 +52,13 @@ class CredentialStore:
     _seq: int = field(default=0, init=False)
 
     def check_plugin(self, plugin_id: Any) -> str:
-        """The plugin must exist and take credentials (``credentials.required``)."""
+        """The plugin must be in the catalogue. Its ``credentials.required`` says whether it
+        needs credentials to run, not whether it may have them: any plugin takes a set."""
         if not isinstance(plugin_id, str) or not plugin_id:
             raise ValidationError("pluginId is required")
         plugin = self.catalogue.plugins.get(plugin_id)
         if not isinstance(plugin, Mapping):
             raise ValidationError(f"unknown plugin {plugin_id!r}")
-        if not (plugin.get("credentials") or {}).get("required"):
-            raise ValidationError(f"plugin {plugin_id!r} does not take credentials")
         return plugin_id
 
     def add(self, plugin_id: Any, credentials: Any) -> CredentialSet:

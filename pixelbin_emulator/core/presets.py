@@ -94,12 +94,18 @@ def check_transformation(
                 raise TransformationError(
                     f"a preset cannot use another preset ('{op}' in '{transformation}')"
                 )
-        transformations.validate(ops, catalogue, declared)
+        # Unknown parameters pass: the docs' getPresets example holds t.resize(a:0) ... (a:9).
+        transformations.validate(ops, catalogue, declared, unknown_params=True)
         defaults = {
             k: spec["default"] for k, spec in declared.items() if spec.get("default") is not None
         }
         if defaults:
-            transformations.validate([_substitute(op, defaults) for op in ops], catalogue, declared)
+            transformations.validate(
+                [_substitute(op, defaults) for op in ops],
+                catalogue,
+                declared,
+                unknown_params=True,
+            )
     except TransformationError as exc:
         raise ValidationError(f"invalid transformation: {exc}") from None
     used = transformations.variables(ops)
