@@ -265,6 +265,7 @@ FOLDER = {"_id": "f1", "name": "d", "path": ""}
         {"createdAt": "9999-12-31T23:59:59-14:00"},
         {"folders": [FOLDER | {"updatedAt": "0001-01-01T00:00:00+01:00"}]},
         {"createdAt": 5},
+        {"files": [{"name": "a", "base64": "é" * 8}]},
     ],
 )
 def test_loose_values_in_an_import_are_400(two_orgs, org):

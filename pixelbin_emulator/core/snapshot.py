@@ -59,7 +59,7 @@ def _content(doc: dict[str, Any], base_dir: Path | None) -> bytes:
     if "base64" in doc:
         try:
             return base64.b64decode(doc["base64"], validate=True)
-        except (binascii.Error, TypeError):
+        except (binascii.Error, TypeError, ValueError):  # ValueError: non-ASCII text
             raise ValidationError(f"file {doc.get('name')!r}: base64 content is invalid") from None
     if "source" in doc:
         if base_dir is None:
