@@ -177,7 +177,7 @@ class Emulator:
     def reset(self) -> None:
         """Return to the seed: drop every org and every change, restart the clock, and forget
         the request journal, fault rules and URL stubs."""
-        from .snapshot import load_state
+        from .snapshot import build_orgs
 
         with self._lock:
             self.ready = False
@@ -186,7 +186,7 @@ class Emulator:
                 ids = IdFactory(self._random_seed)
                 registry = _Registry()
                 if self._seed is not None:
-                    load_state(OrgStaging(self, registry, ids), self._seed, base_dir=self._seed_dir)
+                    build_orgs(OrgStaging(self, registry, ids), self._seed, base_dir=self._seed_dir)
                 self.ids = ids
                 self.journal = Journal(self.journal_limit)
                 self.faults = Faults()

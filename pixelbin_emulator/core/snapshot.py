@@ -94,7 +94,7 @@ def _org_docs(doc: Any) -> list[Any]:
     return orgs_doc
 
 
-def load_state(staging: OrgStaging, doc: Any, *, base_dir: Path | None = None) -> list[Org]:
+def build_orgs(staging: OrgStaging, doc: Any, *, base_dir: Path | None = None) -> list[Org]:
     """Create the orgs of a state document in ``staging``; returns them.
 
     Orgs without an ``orgId`` are numbered after every ``orgId`` the document names, so the
@@ -103,6 +103,17 @@ def load_state(staging: OrgStaging, doc: Any, *, base_dir: Path | None = None) -
     orgs_doc = _org_docs(doc)
     staging.number_after(org_id for org_id in map(_org_id, orgs_doc) if org_id is not None)
     return [_load_org(staging, org_doc, base_dir) for org_doc in orgs_doc]
+
+
+def load_state(emulator: Emulator, doc: Any, *, base_dir: Path | None = None) -> list[Org]:
+    """Add the orgs of a state document to ``emulator``, all or nothing; returns them.
+
+    Unlike an import in ``merge`` mode, an org whose ``orgId`` (or credentials) is taken is a
+    409, not a replacement.
+    """
+    return emulator.replace_orgs(
+        lambda staging: build_orgs(staging, doc, base_dir=base_dir), keep=lambda org: True
+    )
 
 
 def import_state(
@@ -125,7 +136,7 @@ def import_state(
         # Only orgs the document names by orgId replace anything: one without an orgId is new.
         replaced = {org_id for org_id in map(_org_id, orgs_doc) if org_id is not None}
     return emulator.replace_orgs(
-        lambda staging: load_state(staging, doc, base_dir=base_dir),
+        lambda staging: build_orgs(staging, doc, base_dir=base_dir),
         keep=lambda org: replaced is not None and org.org_id not in replaced,
     )
 
