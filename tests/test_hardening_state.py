@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pixelbin_emulator import allocator
 from pixelbin_emulator.app import create_app
@@ -531,3 +533,69 @@ def test_credentials_for_a_plugin_that_does_not_require_them(assets):
     modules = assets.getModules()["plugins"]
     assert modules["erase"]["credentials"] == {"required": False, "configured": True}
     expect_error(400, assets.addCredentials, credentials={"apiKey": "k"}, pluginId="nope")
+
+
+# -- property: any document either loads or changes nothing --------------------------------------
+
+
+VALID = document(
+    {
+        "orgId": 2,
+        "cloudName": "c-1",
+        "apiSecret": "secret-1",
+        "createdAt": "2030-01-01T00:00:00Z",
+        "folders": [{"_id": "f1", "seq": 1, "path": "", "name": "d"}, {"path": "d", "name": "e"}],
+        "files": [
+            {"_id": "x1", "seq": 3, "path": "d", "name": "a", "tags": ["t"], "base64": PNG64},
+            {"path": "", "name": "b", "base64": "aGVsbG8=", "metadata": {"m": 1}},
+        ],
+        "presets": [{"presetName": "p", "transformation": "t.flip()"}],
+        "credentials": [{"pluginId": "remove", "credentials": {"k": 1}}],
+    },
+    {"name": "second", "files": [{"name": "c", "base64": PNG64}]},
+)
+ODD_VALUES = st.sampled_from(
+    [
+        *(None, 5, -1, 2**60, 10**30, 1.5, True, False, "", "x", "a/b", "..", [], [1], {}),
+        *({"a": 1}, "9999-12-31T23:59:59-14:00", "2030-01-01", "\x00", "é" * 300),
+        *("secret-1", "local-dev-000000"),
+    ]
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict | list):
+        for key, child in value.items() if isinstance(value, dict) else enumerate(value):
+            found += _paths(child, (*prefix, key))
+    return found
+
+
+PATHS = _paths(VALID)
+
+
+@given(
+    changes=st.lists(st.tuples(st.sampled_from(PATHS), ODD_VALUES), min_size=1, max_size=3),
+    mode=st.sampled_from(["replace", "merge"]),
+)
+def test_an_import_loads_whole_or_changes_nothing(changes, mode):
+    doc = json.loads(json.dumps(VALID))
+    for path, value in changes:
+        node = doc
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            pass
+    emulator = Emulator(document({"orgId": 1, "apiSecret": "secret-one", "files": []}))
+    client = create_app(emulator, Settings()).test_client()
+    before = client.get("/_emulator/snapshot").data
+    response = client.put(f"/_emulator/snapshot?mode={mode}", json=doc)
+    assert response.status_code in (200, 400, 409), response.text
+    if response.status_code != 200:
+        assert client.get("/_emulator/snapshot").data == before
+    else:
+        loaded = {org["orgId"] for org in response.json["orgs"]}
+        listed = {org["orgId"] for org in client.get("/_emulator/orgs").json["items"]}
+        assert listed == loaded | ({1} if mode == "merge" and 1 not in loaded else set())
