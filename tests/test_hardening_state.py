@@ -22,7 +22,7 @@ from pixelbin_emulator import allocator
 from pixelbin_emulator.app import create_app
 from pixelbin_emulator.core.clock import MAX_EPOCH, Clock
 from pixelbin_emulator.core.emulator import Emulator
-from pixelbin_emulator.core.errors import ValidationError
+from pixelbin_emulator.core.errors import ConflictError, ValidationError
 from pixelbin_emulator.core.signed_uploads import SignedUploadRequest
 from pixelbin_emulator.core.snapshot import FORMAT, dump_state, import_state
 from pixelbin_emulator.server import LiveServer
@@ -599,3 +599,18 @@ def test_an_import_loads_whole_or_changes_nothing(changes, mode):
         loaded = {org["orgId"] for org in response.json["orgs"]}
         listed = {org["orgId"] for org in client.get("/_emulator/orgs").json["items"]}
         assert listed == loaded | ({1} if mode == "merge" and 1 not in loaded else set())
+
+
+def test_loading_into_an_org_that_clashes_with_its_contents_changes_nothing(
+    api, pixelbin_emulator, stored
+):
+    before = state(pixelbin_emulator)
+    doc = {
+        "folders": [{"name": "new"}],
+        "files": [{"_id": stored["_id"], "name": "other", "base64": PNG64}],
+    }
+    with pytest.raises(ConflictError, match="appears twice"):
+        pixelbin_emulator.load(document(doc))
+    assert state(pixelbin_emulator) == before
+    pixelbin_emulator.load(document({"folders": [{"name": "new"}]}))
+    assert api.get(api.base + "/folders?name=new").status_code == 200

@@ -144,16 +144,25 @@ def import_state(
 def load_into(org: Org, doc: Any, *, base_dir: Path | None = None) -> None:
     """Add one org document's folders, files, presets and credentials to an existing org.
 
-    The org's own credentials stay. The document is first loaded into a scratch org, so one that
-    is bad in itself (a broken entry in the middle) leaves the org as it was.
+    The org's own credentials stay. All or nothing: the document is first loaded into a scratch
+    org holding what the org holds (the same records, shared, not copied), so a document that
+    is bad in itself or clashes with the org's contents leaves the org as it was.
     """
     from .emulator import Emulator
 
     if not isinstance(doc, dict):
         raise ValidationError("every org must be an object")
-    _load_contents(Emulator(limits=org.limits).create_org(), doc, org.clock.time(), base_dir)
     with org.lock:
-        _load_contents(org, doc, org.clock.time(), base_dir)
+        now = org.clock.time()
+        trial = Emulator(limits=org.limits).create_org()
+        for entry in org.assets.entries():
+            trial.assets.restore(entry)
+        for preset in org.presets.all():
+            trial.presets.restore(preset)
+        for credentials in org.plugin_credentials.all():
+            trial.plugin_credentials.restore(credentials)
+        _load_contents(trial, doc, now, base_dir)
+        _load_contents(org, doc, now, base_dir)
 
 
 def _org_id(doc: dict[str, Any]) -> int | None:
