@@ -461,8 +461,8 @@ def test_a_snapshot_round_trips_the_last_instant() -> None:
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 def test_the_server_process_maps_large_blocks_on_their_own():
-    """With glibc's sliding mmap threshold, freed 20 MB files stayed in the worker threads'
-    arenas: RSS grew by the file size per dropped org (benchmarks/bench_drop.py)."""
+    """With glibc's sliding mmap threshold, freed 20 MB files stayed in the heaps: RSS grew by
+    the file size per dropped org (benchmarks/bench_drop.py)."""
     assert allocator.return_large_blocks()
 
 
