@@ -214,9 +214,9 @@ _DIRECTIONS = {
 def _crop(image: pyvips.Image, values: Mapping[str, str]) -> pyvips.Image:
     """A crop of the asked size (``w``/``h``, or one of them and ``ar``) placed by ``d``.
 
-    Sizes larger than the image are clamped to it; ``p`` pads the crop on every side (within
-    the image). Subject detection (``g``, ``obj``) is not modelled: the crop is placed by the
-    direction alone.
+    Sizes larger than the image are clamped to it; ``p`` (a percentage) widens the crop by
+    that share of its size on every side, within the image. Subject detection (``g``, ``obj``)
+    is not modelled: the crop is placed by the direction alone.
     """
     try:
         width, height, padding = int(values["w"]), int(values["h"]), int(values["p"])
@@ -235,8 +235,9 @@ def _crop(image: pyvips.Image, values: Mapping[str, str]) -> pyvips.Image:
                 height, width = image.height, max(1, round(image.height * ratio))
             else:
                 width, height = image.width, max(1, round(image.width / ratio))
-    width = min(image.width, (width or image.width) + 2 * padding)
-    height = min(image.height, (height or image.height) + 2 * padding)
+    width, height = width or image.width, height or image.height
+    width = min(image.width, width + 2 * (width * padding // 100))
+    height = min(image.height, height + 2 * (height * padding // 100))
     column, row = _DIRECTIONS.get(values.get("d", "center"), (1, 1))
     left = (image.width - width) * column // 2
     top = (image.height - height) * row // 2
