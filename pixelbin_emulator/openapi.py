@@ -1506,7 +1506,13 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                 {
                     "200": {
                         "description": "The file (an image, or a detector's JSON document)",
-                        "content": {"image/*": {"schema": BINARY}, JSON: {"schema": ANY_OBJECT}},
+                        "content": {
+                            **{
+                                f"image/{kind}": {"schema": BINARY}
+                                for kind in ("jpeg", "png", "webp", "avif", "tiff")
+                            },
+                            JSON: {"schema": ANY_OBJECT},
+                        },
                     },
                     **error_responses(404),
                 },
