@@ -145,8 +145,9 @@ def _own_file(url: str) -> ImageSource | None:
     """An input or output of an earlier job, by its emulator URL (fed back as input)."""
     parts = urlsplit(url)
     own_hosts = {request.host.lower()}
-    if settings().external_url:
-        own_hosts.add(urlsplit(settings().external_url).netloc.lower())
+    external = settings().external_url
+    if external:
+        own_hosts.add(urlsplit(external).netloc.lower())
     match = _OWN_FILE.match(parts.path)
     if parts.netloc.lower() not in own_hosts or match is None:
         return None
