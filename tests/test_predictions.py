@@ -499,3 +499,29 @@ def test_multipart_bodies_with_repeated_or_misplaced_fields_are_400(
     response = requests.post(url, headers=headers, data=b"x", timeout=10)
     assert response.status_code == 400
     assert pixelbin_emulator.prediction_jobs() == []
+
+
+def test_concurrent_creates_never_pass_the_credit_limit(pixelbin_emulator: EmulatorHandle) -> None:
+    pixelbin_emulator.prediction_settings(creditLimit=3)
+    token = base64.b64encode(pixelbin_emulator.api_secret.encode()).decode()
+    url = f"{pixelbin_emulator.url}/service/platform/transformation/v1.0/predictions/af/remove"
+    statuses: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def create() -> None:
+        barrier.wait()
+        response = requests.post(
+            url,
+            headers={"Authorization": f"Bearer {token}"},
+            files={"input.image": ("a.png", subject_png(200, 150))},
+            timeout=30,
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 3 + [403] * 5
+    assert len(pixelbin_emulator.prediction_jobs()) == 3

@@ -595,14 +595,8 @@ class Predictions:
                 raise ValidationError("webhook must be an http(s) URL")
         now = self.clock.time()
         with self._lock:
-            org = self._org(org_id)
-            config = org.config
-            limit = config.credit_limit
-            if limit is not None:
-                self._settle(org_id)
-                used = sum(job.credits for job in org.jobs.values())
-                if used + model.credits > limit:
-                    raise UsageBlockedError("Usage Limit Exceeded")
+            config = self._org(org_id).config
+            self._check_credits(org_id, model)  # before the work of rendering
         outcome, error, outputs, stored = _render(model, values, image)
         latency = config.model_latency.get(model.name, config.latency)
         latency = default_latency if latency is None else latency
@@ -634,11 +628,22 @@ class Predictions:
         shown = {"image": shown["image"], **shown} if "image" in shown else shown
         job.input = shown
         with self._lock:
+            self._check_credits(org_id, model)  # again: another create may have used them
             self._org(org_id).jobs[job.id] = job
             self._by_uuid[job_uuid] = job
             self._ensure_worker()
             self._wake.notify_all()
         return job
+
+    def _check_credits(self, org_id: int, model: Model) -> None:
+        """Refuse a job past the org's credit limit (successful and pending jobs count)."""
+        org = self._org(org_id)
+        limit = org.config.credit_limit
+        if limit is None:
+            return
+        self._settle(org_id)
+        if sum(job.credits for job in org.jobs.values()) + model.credits > limit:
+            raise UsageBlockedError("Usage Limit Exceeded")
 
     def get(self, org_id: int, job_id: str) -> Job:
         with self._lock:
@@ -709,6 +714,7 @@ class Predictions:
             if job.webhook is not None:
                 payload = json.dumps(job.as_dict(), separators=(",", ":")).encode()
                 self._queue.append(_Pending(job, payload, 1, time.monotonic()))
+                self._ensure_worker()
                 self._wake.notify_all()
 
     # -- served files ----------------------------------------------------------------------
@@ -781,9 +787,12 @@ class Predictions:
                     for org in self._orgs.values()
                     for job in org.jobs.values()
                 )
+                if not ready and not waiting and not self._queue:
+                    self._worker = None  # idle: create() or a completion starts a new one
+                    return
                 if not ready:
                     # Pending jobs are due on the emulator's clock, which may be advanced at any
-                    # moment: look again soon. Otherwise sleep until the next retry or a wake-up.
+                    # moment: look again soon. Otherwise sleep until the next retry.
                     timeout = 0.05 if waiting else None
                     if self._queue:
                         soonest = min(p.not_before for p in self._queue) - now
