@@ -52,7 +52,7 @@ class StandInResult:
     image: pyvips.Image
     #: The output format the module forces (``"png"`` for background removal), or None to keep
     #: the pipeline's; a later ``t.toFormat`` still overrides it.
-    format: str | None
+    format: str | None = None
 
 
 @functools.lru_cache(maxsize=1)
