@@ -49,9 +49,10 @@ RETENTION_SECONDS = 30 * 24 * 3600
 MAX_IMAGE_SIDE = 10_000
 MAX_IMAGE_BYTES = 26_214_400
 SUPPORTED_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/avif", "image/tiff")
-#: Formats an image output keeps from its input; any other input gives a PNG.
-_KEPT_FORMATS = {"jpeg": "jpeg", "png": "png", "webp": "webp", "avif": "avif", "tiff": "tiff"}
-_EXTENSIONS = {"jpeg": "jpeg", "png": "png", "webp": "webp", "avif": "avif", "tiff": "tiff"}
+#: Formats an image output keeps from its input (also their file extensions); others give PNG.
+IMAGE_FORMATS = ("jpeg", "png", "webp", "avif", "tiff")
+#: Jobs kept per org; past it, creating a job forgets the oldest finished one.
+MAX_JOBS_PER_ORG = 1000
 CONTENT_TYPES = {
     "jpeg": "image/jpeg",
     "png": "image/png",
@@ -353,7 +354,6 @@ class Job:
     outputs: list[StoredFile]
     inputs: dict[str, StoredFile] = field(default_factory=dict)
     status: str = ACCEPTED
-    completed_at: float | None = None
 
     @property
     def credits(self) -> int:
@@ -363,7 +363,7 @@ class Job:
     def output_urls(self) -> list[str]:
         return [
             f"{self.base_url}/predictions/outputs/{RETENTION}/{self.model.plugin}/"
-            f"{self.model.operation}/{self.uuid}/result_{n}.{_EXTENSIONS.get(f.format, f.format)}"
+            f"{self.model.operation}/{self.uuid}/result_{n}.{f.format}"
             for n, f in enumerate(self.outputs)
         ]
 
@@ -621,7 +621,7 @@ class Predictions:
             job.inputs["image"] = stored
             shown["image"] = (
                 f"{base_url}/predictions/inputs/{model.plugin}/{model.operation}/{job_uuid}/"
-                f"image/0.{_EXTENSIONS.get(stored.format, 'bin')}"
+                f"image/0.{stored.format}"
             )
         elif image.url is not None:
             shown["image"] = image.url
@@ -629,7 +629,14 @@ class Predictions:
         job.input = shown
         with self._lock:
             self._check_credits(org_id, model)  # again: another create may have used them
-            self._org(org_id).jobs[job.id] = job
+            jobs = self._org(org_id).jobs
+            if len(jobs) >= MAX_JOBS_PER_ORG:
+                self._settle(org_id)
+                finished = [old for old in jobs.values() if old.status != ACCEPTED]
+                for old in finished[: len(jobs) - MAX_JOBS_PER_ORG + 1]:
+                    del jobs[old.id]
+                    self._by_uuid.pop(old.uuid, None)
+            jobs[job.id] = job
             self._by_uuid[job_uuid] = job
             self._ensure_worker()
             self._wake.notify_all()
@@ -710,7 +717,6 @@ class Predictions:
                 job.error = _fault_message(rule.body) or f"failed by fault rule {rule.id}"
             else:
                 job.status = job.outcome
-            job.completed_at = now
             if job.webhook is not None:
                 payload = json.dumps(job.as_dict(), separators=(",", ":")).encode()
                 self._queue.append(_Pending(job, payload, 1, time.monotonic()))
@@ -910,7 +916,7 @@ def _render(
         return FAILURE, image.error or "image not found", [], None
     data = image.data
     info = sniff(data)
-    fmt = _KEPT_FORMATS.get(info.format)
+    fmt = info.format if info.format in IMAGE_FORMATS else None
     if image.uploaded and fmt is not None:
         stored = StoredFile(data, fmt)
     problem = None if image.uploaded else _image_problem(data, None)
@@ -928,7 +934,7 @@ def _render(
             return SUCCESS, None, [StoredFile(json.dumps(document).encode(), "json")], stored
         result = standins.apply(model.plugin, model.operation, decoded, params)
         out_format = result.format or fmt or "png"
-        encoded = result.image.write_to_buffer(f".{_EXTENSIONS[out_format]}")
+        encoded = result.image.write_to_buffer(f".{out_format}")
     except standins.StandInError as error:
         return FAILURE, str(error), [], stored
     except pyvips.Error as error:
