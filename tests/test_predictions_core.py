@@ -8,6 +8,7 @@ import pytest
 
 from pixelbin_emulator.core import predictions
 from pixelbin_emulator.core.clock import Clock
+from pixelbin_emulator.core.emulator import Emulator
 from pixelbin_emulator.core.errors import NotFoundError, ValidationError
 from pixelbin_emulator.core.faults import Faults
 from pixelbin_emulator.core.ids import IdFactory
@@ -94,3 +95,30 @@ def test_an_org_keeps_a_bounded_number_of_jobs(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(NotFoundError):
         jobs.output(created[0].uuid, "af", "remove", "result_0.png")
     jobs.close()
+
+
+def test_dropping_the_org_or_resetting_forgets_its_jobs() -> None:
+    emulator = Emulator()
+    org = emulator.create_org()
+    model = predictions.model("af_remove")
+
+    def create() -> predictions.Job:
+        return emulator.predictions.create(
+            org.org_id,
+            model,
+            {},
+            predictions.ImageSource(png(), uploaded=True),
+            base_url="http://emulator",
+            default_latency=60,
+        )
+
+    job = create()
+    emulator.drop_org(org.org_id)
+    assert emulator.predictions.jobs() == []
+    with pytest.raises(NotFoundError):
+        emulator.predictions.input_file(job.uuid, "af", "remove", "image")
+    org = emulator.create_org()
+    create()
+    before = emulator.predictions
+    emulator.reset()
+    assert emulator.predictions is not before and emulator.predictions.jobs() == []
