@@ -1514,6 +1514,7 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                             JSON: {"schema": ANY_OBJECT},
                         },
                     },
+                    "304": {"description": "Not modified (If-None-Match)"},
                     **error_responses(404),
                 },
                 tag="predictions",

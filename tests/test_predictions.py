@@ -173,6 +173,8 @@ def test_create_get_wait_and_the_output_is_served(
     )
     served = fetch(url)
     assert served.headers["Content-Type"] == "image/png"
+    again = requests.get(url, headers={"If-None-Match": served.headers["ETag"]}, timeout=10)
+    assert again.status_code == 304
     out = pyvips.Image.new_from_buffer(served.content, "")
     assert (out.width, out.height, out.bands) == (40, 30, 4)
     assert out.extract_band(3).getpoint(0, 0) == [0.0]

@@ -12,6 +12,7 @@ jobs produce.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -191,4 +192,5 @@ def prediction_file(file_path: str) -> Response:
     stored = _stored(match)
     response = Response(stored.data, mimetype=stored.content_type)
     response.headers["Cache-Control"] = _SERVED_CACHE
-    return response
+    response.set_etag(hashlib.sha256(stored.data).hexdigest()[:32])
+    return response.make_conditional(request)
