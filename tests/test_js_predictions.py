@@ -23,7 +23,7 @@ def test_js_admin_sdk_predictions(pixelbin_emulator: EmulatorHandle, sdk: Pixelb
         "run `npm install --prefix tests/js` first (the README's test command does)"
     )
     # Latency 0: the SDK's wait (retryInterval >= 1 s) finds every job done on its first poll.
-    pixelbin_emulator.prediction_settings(latency=0)
+    pixelbin_emulator.prediction_settings(latency=0, creditLimit=2)
     image_url = sdk.assets.fileUpload(file=subject_png(), name="photo")["url"]
     receiver = Receiver()
     try:
@@ -52,4 +52,4 @@ def test_js_admin_sdk_predictions(pixelbin_emulator: EmulatorHandle, sdk: Pixelb
     statuses = [
         entry["status"] for entry in pixelbin_emulator.requests(operation="createPrediction")
     ]
-    assert statuses == [200, 200, 400, 400]
+    assert statuses == [200, 200, 200, 400, 400, 403]

@@ -1,8 +1,9 @@
 // Drives `pixelbin.predictions` of the official @pixelbin/admin SDK against the emulator. Every
 // step prints "ok <name>"; the first failure prints "FAIL <name>: <error>" and exits 1; the end
 // prints "done". Run by tests/test_js_predictions.py with PIXELBIN_URL, PIXELBIN_SECRET (a fresh
-// org whose prediction latency is 0, so `wait` answers on its first poll), PIXELBIN_WEBHOOK (a
-// local receiver) and PIXELBIN_IMAGE_URL (a file of the org, by its CDN URL).
+// org whose prediction latency is 0, so `wait` answers on its first poll, and whose credit limit
+// is 2), PIXELBIN_WEBHOOK (a local receiver) and PIXELBIN_IMAGE_URL (a file of the org, by its
+// CDN URL).
 "use strict";
 const assert = require("node:assert/strict");
 const { PixelbinConfig, PixelbinClient } = require("@pixelbin/admin");
@@ -73,6 +74,16 @@ async function expectStatus(promise, status) {
     const bytes = Buffer.from(await output.arrayBuffer());
     assert.equal(bytes.subarray(1, 4).toString(), "PNG");
   });
+  await step("a job whose image cannot be fetched fails", async () => {
+    const done = await predictions.createAndWait({
+      name: "erase_bg",
+      input: { image: "https://images.example.com/missing.png" },
+      options: { retryInterval: 1000, maxAttempts: 3 },
+    });
+    assert.equal(done.status, "FAILURE");
+    assert.match(done.error, /fetching is disabled/);
+    assert.equal(done.output, undefined);
+  });
   await step("createAndWait (a URL input)", async () => {
     const done = await predictions.createAndWait({
       name: "sr_upscale",
@@ -90,6 +101,17 @@ async function expectStatus(promise, status) {
     );
     await expectStatus(predictions.create({ name: "erase_bg", input: {} }), 400);
     await expectStatus(predictions.get("erase--bg--missing"), 404);
+  });
+  await step("past the credit limit (2): UsageBlockedError", async () => {
+    await assert.rejects(
+      predictions.create({ name: "af_remove", input: { image: PNG } }),
+      (error) => {
+        assert.equal(error.code, 403);
+        assert.equal(error.details.errorCode, "JR-1000");
+        assert.equal(error.details.exception, "UsageBlockedError");
+        return true;
+      },
+    );
   });
   console.log("done");
 })();
