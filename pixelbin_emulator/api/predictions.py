@@ -193,4 +193,5 @@ def prediction_file(file_path: str) -> Response:
     response = Response(stored.data, mimetype=stored.content_type)
     response.headers["Cache-Control"] = _SERVED_CACHE
     response.set_etag(hashlib.sha256(stored.data).hexdigest()[:32])
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place: 304 when If-None-Match matches
+    return response
