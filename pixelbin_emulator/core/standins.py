@@ -192,9 +192,31 @@ def _median_boxes(image: pyvips.Image, boxes: list[str]) -> pyvips.Image:
         if x1 <= x0 or y1 <= y0:
             continue
         if smoothed is None:
-            smoothed = image.median(3)
+            smoothed = median3(image)
         out = out.insert(smoothed.crop(x0, y0, x1 - x0, y1 - y0), x0, y0)
     return out
+
+
+#: Devillard's median-of-9 sorting network (``opt_med9``): 19 compare-exchanges of the 3x3
+#: neighbourhood, which leave the median in position 4.
+_MEDIAN9 = (
+    (1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8), (0, 3),
+    (5, 8), (4, 7), (3, 6), (1, 4), (2, 5), (4, 7), (4, 2), (6, 4), (4, 2),
+)  # fmt: skip
+
+
+def median3(image: pyvips.Image) -> pyvips.Image:
+    """``image.median(3)``, pixel for pixel (edges extended by copying), ~20x faster.
+
+    libvips' rank filter keeps a histogram per pixel, which is slow for a 3x3 window; a sorting
+    network of pairwise minima and maxima over the nine shifted copies streams instead.
+    """
+    width, height = image.width, image.height
+    framed = image.embed(1, 1, width + 2, height + 2, extend="copy")
+    cells = [framed.crop(dx, dy, width, height) for dy in range(3) for dx in range(3)]
+    for low, high in _MEDIAN9:
+        cells[low], cells[high] = cells[low].minpair(cells[high]), cells[low].maxpair(cells[high])
+    return cells[4]
 
 
 _RATIO = re.compile(r"(\d+(?:\.\d+)?)(?:_(\d+(?:\.\d+)?))?")
