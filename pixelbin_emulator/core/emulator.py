@@ -22,6 +22,7 @@ from .faults import Faults
 from .ids import IdFactory
 from .journal import DEFAULT_LIMIT, Journal
 from .orgs import Org
+from .predictions import Predictions
 from .url_stubs import UrlStubs
 
 #: The largest integer JavaScript clients (the JS SDK, browsers) read exactly: 2**53 - 1.
@@ -189,7 +190,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Return to the seed: drop every org and every change, restart the clock, and forget
-        the request journal, fault rules and URL stubs."""
+        the request journal, fault rules, URL stubs and prediction jobs."""
         from .snapshot import build_orgs
 
         with self._lock:
@@ -204,6 +205,10 @@ class Emulator:
                 self.journal = Journal(self.journal_limit)
                 self.faults = Faults()
                 self.url_stubs = UrlStubs()
+                previous = getattr(self, "predictions", None)
+                if previous is not None:
+                    previous.close()  # its worker thread ends; the new store starts empty
+                self.predictions = Predictions(self.clock, self.ids, self.faults, self.journal)
                 self._registry = registry
             finally:
                 self.ready = True
@@ -216,7 +221,7 @@ class Emulator:
 
         The new registry starts with the orgs ``keep`` accepts and continues the live numbering;
         ``load`` adds to it. If ``load`` raises, nothing has changed. Orgs that do not make it
-        into the new registry go with their journal, fault rules and URL stubs.
+        into the new registry go with their journal, fault rules, URL stubs and prediction jobs.
         """
         with self._lock:
             self.ready = False
@@ -240,6 +245,7 @@ class Emulator:
         self.journal.clear(org_id)
         self.faults.clear(org_id)
         self.url_stubs.clear(org_id)
+        self.predictions.drop_org(org_id)
 
     # -- orgs ------------------------------------------------------------------------------
 
@@ -265,7 +271,7 @@ class Emulator:
             )
 
     def drop_org(self, org_id: int) -> Org:
-        """Remove an org with its journal, fault rules and URL stubs."""
+        """Remove an org with its journal, fault rules, URL stubs and prediction jobs."""
         with self._lock:
             reg = self._registry
             org = reg.orgs.pop(org_id, None)
