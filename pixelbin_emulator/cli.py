@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import allocator
 from .api.cors import parse_origins
 from .app import create_app
 from .core.assets import MB, Limits
@@ -27,6 +28,16 @@ _TRUE = {"1", "true", "yes", "on"}
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(ENV_PREFIX + name.upper().replace("-", "_"), default)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError("must be between 0 and 86400 seconds")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--admin-token",
         default=_env("admin-token"),
         help="protect the control plane (/_emulator/): it then wants 'Authorization: Bearer TOKEN'",
+    )
+    parser.add_argument(
+        "--prediction-latency",
+        type=_seconds,
+        default=_env("prediction-latency", "0.5"),
+        help="seconds from a prediction job's creation to its completion (default 0.5)",
     )
     parser.add_argument(
         "--cors-origins",
@@ -134,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Seed, then listen: the seed is loaded before the socket opens, so the first request the
     server answers already sees it (``/_emulator/ready`` is 200 from then on)."""
     args = build_parser().parse_args(argv)
+    allocator.return_large_blocks()  # RSS goes back down when files go (see allocator.py)
     try:
         doc, base_dir = _seed_document(args)
         limits = Limits(max_pending_upload_bytes=args.max_pending_upload_mb * MB)
@@ -148,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             external_url=args.external_url,
             allow_fetch=args.allow_fetch,
             admin_token=args.admin_token or None,
+            prediction_latency=args.prediction_latency,
             cors_origins=parse_origins(args.cors_origins),
             cors_platform=args.cors_platform,
             connection_limit=args.connection_limit,

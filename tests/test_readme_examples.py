@@ -8,6 +8,8 @@ import io
 import pytest
 from pixelbin.common.exceptions import PixelbinServerResponseError
 
+from .helpers import jpeg
+
 
 def test_upload(pixelbin_client):
     result = pixelbin_client.assets.fileUpload(file=io.BytesIO(b"hello"), name="greeting")
@@ -37,3 +39,14 @@ def test_a_failed_upload_is_reported(pixelbin_emulator, pixelbin_client):
     pixelbin_client.assets.fileUpload(file=io.BytesIO(b"hi"), name="a")  # the rule is spent
     pixelbin_emulator.assert_called("fileUpload", times=2)
     assert rule.fired == 1
+
+
+def test_erase_bg(pixelbin_emulator, pixelbin_client, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cat.jpeg").write_bytes(jpeg(40, 30))
+    pixelbin_emulator.prediction_settings(latency=0)  # done by wait's first poll
+    with open("cat.jpeg", "rb") as image:
+        result = pixelbin_client.predictions.create_and_wait(
+            name="erase_bg", input={"image": image.read()}
+        )
+    assert result["status"] == "SUCCESS"  # result["output"][0]: a PNG with alpha, served locally

@@ -30,7 +30,7 @@ from flask import (
 from werkzeug.wrappers import Response as Answer
 
 from ..core.assets import ListQuery, UploadSpec
-from ..core.clock import isoformat
+from ..core.clock import isoformat, parse_instant
 from ..core.errors import EmulatorError, NotFoundError, UnauthorizedError, ValidationError
 from ..core.journal import JournalQuery
 from ..core.names import join
@@ -39,7 +39,7 @@ from ..core.records import File, Folder
 from ..core.signing import matches, sign_cdn_path
 from ..core.snapshot import dump_state
 from .context import emulator, settings
-from .control import clock_object, load_snapshot, parse_instant, snapshot_archive
+from .control import clock_object, load_snapshot, snapshot_archive
 from .errors import error_response
 from .serializers import cdn_path, file_object
 from .uploads import default_name, with_source
@@ -500,7 +500,7 @@ def clock() -> Answer:
     action = request.form.get("action")
     if action == "freeze":
         at = request.form.get("at", "").strip()
-        em.clock.freeze(parse_instant(at or None))
+        em.clock.freeze(parse_instant(at) if at else None)
     elif action == "advance":
         seconds = _form_float("seconds")
         if seconds is None:
