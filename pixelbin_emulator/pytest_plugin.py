@@ -278,7 +278,7 @@ def _plainly(function: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return function(*args, **kwargs)
     except EmulatorError as error:
-        raise type(error)(error.message) from None
+        raise error.with_traceback(None) from None
 
 
 class LoopKeepingPolicy(asyncio.AbstractEventLoopPolicy):
