@@ -20,6 +20,8 @@ from .core.records import ACCESS_VALUES
 from .core.signed_uploads import ASSET_DATA_FIELD, MULTIPART_PARAMS
 
 Schema = dict[str, Any]
+# An operation's security requirements: any one of them lets a request in.
+Security = list[dict[str, list[str]]]
 
 ASSETS = "/service/platform/assets/v1.0"
 ASSETS_V2 = "/service/platform/assets/v2.0"
@@ -444,7 +446,7 @@ def operation(
     tag: str,
     parameters: list[Schema] | None = None,
     body: Schema | None = None,
-    security: list[dict[str, list[str]]] | None = None,
+    security: Security | None = None,
 ) -> Schema:
     op: Schema = {"operationId": endpoint, "summary": summary, "tags": [tag]}
     if parameters:
@@ -1067,7 +1069,7 @@ SCHEMAS |= {
     "Snapshot": {"type": "object", "properties": {"orgs": {"type": "array"}}},
 }
 
-ADMIN = [{}, {"adminToken": []}]  # optional: only when the emulator runs with --admin-token
+ADMIN: Security = [{}, {"adminToken": []}]  # optional: only with --admin-token
 
 
 def items_of(name: str) -> Schema:
@@ -1399,7 +1401,7 @@ UI = f"{CONTROL}/ui"
 HTML = "text/html"
 FORM = "application/x-www-form-urlencoded"
 # The dashboard's own token, or the cookie its login form sets (optional without --admin-token).
-UI_ACCESS = [*ADMIN, {"adminCookie": []}]
+UI_ACCESS: Security = [*ADMIN, {"adminCookie": []}]
 _UI_ERRORS = {
     400: "Bad input (the page says why)",
     401: "No admin token (posts; pages redirect to the login form)",
@@ -1422,7 +1424,7 @@ def _ui_op(
     *,
     parameters: list[Schema] | None = None,
     body: Schema | None = None,
-    security: list[dict[str, list[str]]] | None = None,
+    security: Security | None = None,
 ) -> Schema:
     """A dashboard route: its answers, a redirect (to a page or the login form) and the errors,
     shown as a page (or the API's error format, for werkzeug's own 405/413)."""

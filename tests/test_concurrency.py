@@ -47,7 +47,7 @@ def test_core_stays_consistent_under_mixed_concurrent_operations():
                 if i % 7 == 0:
                     tree.create_folder(f"made-{n}-{i}", path)
                 if i % 11 == 0:
-                    page = tree.list(tree_query(path))
+                    page = tree.listing(tree_query(path))
                     assert page.item_total >= 1
         except BaseException as error:
             errors.append(error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Response, request
@@ -115,10 +116,11 @@ def serve(cdn_path: str) -> Response:
     file = target.file
     response = Response(file.data, mimetype=file.content_type)
     response.set_etag(file.etag)
-    response.last_modified = file.updated_at
+    response.last_modified = datetime.fromtimestamp(file.updated_at, UTC)
     # A private file's bytes must not outlive its signed URL in a shared cache.
     private = file.access != "public-read"
     response.headers["Cache-Control"] = "private, no-cache" if private else _PUBLIC_CACHE
     if target.pattern != "original":
         response.headers["X-Pixelbin-Emulator-Transformation"] = "not-applied"
-    return response.make_conditional(request, accept_ranges=True, complete_length=file.size)
+    response.make_conditional(request, accept_ranges=True, complete_length=file.size)  # in place
+    return response

@@ -285,7 +285,7 @@ def files(org_id: int) -> str:
     org = emulator().org(org_id)
     path = request.args.get("path", "").strip("/")
     page_no = _page_arg()
-    page = org.assets.list(ListQuery(path=path, page_no=page_no, page_size=PAGE_SIZE))
+    page = org.assets.listing(ListQuery(path=path, page_no=page_no, page_size=PAGE_SIZE))
     if path and page.item_total == 0:
         org.assets.get_folder(*_split(path))  # 404 for a folder that does not exist
     folders = [entry for entry in page.items if isinstance(entry, Folder)]

@@ -73,6 +73,6 @@ def list_files() -> Response:
         sort=parsing.query_str(args, "sort"),
     )
     org = current_org()
-    page = org.assets.list(query)
+    page = org.assets.listing(query)
     base = external_base()
     return jsonify(items=list_items(org, page.items, base), page=page.as_dict())

@@ -150,7 +150,7 @@ class RequestHooks:
         request = flask_request._get_current_object()  # type: ignore[attr-defined]
         if request.path.startswith(CONTROL_PREFIX):
             return None
-        ctx = g._get_current_object()  # type: ignore[attr-defined]
+        ctx = g._get_current_object()
         resumed = request.environ.get(RESUME_KEY)
         if resumed is not None:  # back from a latency fault: the rule was decided on arrival
             rule, ctx.pixelbin_start = resumed
@@ -189,7 +189,7 @@ class RequestHooks:
         )
 
     def after(self, response: Response) -> Response:
-        ctx = g._get_current_object()  # type: ignore[attr-defined]
+        ctx = g._get_current_object()
         start = getattr(ctx, "pixelbin_start", None)
         if start is None:
             return response

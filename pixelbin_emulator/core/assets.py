@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from . import json_values, media
 from .errors import ConflictError, NotFoundError, UploadConflictError, ValidationError
@@ -25,6 +25,10 @@ from .records import ACCESS_VALUES, DEFAULT_ACCESS, Entry, File, Folder
 
 LIST_SORT_KEYS = ("name", "createdAt", "updatedAt", "size", "format", "type", "fileId", "path")
 _LIST_CACHE_SIZE = 16
+# A listing's cache key: name, path, format, tags, only files, only folders, sort.
+_ListKey = tuple[str | None, str, str | None, tuple[str, ...], bool, bool, SortKey | None]
+# Either kind of record; a swap keeps the kind.
+_E = TypeVar("_E", File, Folder)
 MB = 1024 * 1024
 
 
@@ -153,7 +157,7 @@ class AssetTree:
         self.folders_by_id: dict[str, Folder] = {}
         self.folders_by_path: dict[str, Folder] = {}
         self._children: dict[str, dict[str, Entry]] = {"": {}}
-        self._list_cache: OrderedDict[tuple, list[Entry]] = OrderedDict()
+        self._list_cache: OrderedDict[_ListKey, list[Entry]] = OrderedDict()
 
     # -- bookkeeping -----------------------------------------------------------------------
 
@@ -186,7 +190,7 @@ class AssetTree:
             del self._children[entry.full_path]
         self._changed()
 
-    def _swap(self, old: Entry, new: Entry) -> None:
+    def _swap(self, old: _E, new: _E) -> None:
         """Put ``new`` where ``old`` is (same ``_id``, path and name).
 
         Records are replaced, never changed in place, so a reader that took one under the lock
@@ -424,8 +428,8 @@ class AssetTree:
         path, name = split_file_id(normalize_path(folder_id, field="folderId"))
         with self._lock:
             folder = self.get_folder(path, name)
-            changes = {} if is_active is None else {"is_active": is_active}
-            updated = dataclasses.replace(folder, updated_at=self._now(), **changes)
+            active = folder.is_active if is_active is None else is_active
+            updated = dataclasses.replace(folder, updated_at=self._now(), is_active=active)
             self._swap(folder, updated)
             return updated
 
@@ -459,7 +463,7 @@ class AssetTree:
 
     # -- listing ---------------------------------------------------------------------------
 
-    def list(self, query: ListQuery) -> Page:
+    def listing(self, query: ListQuery) -> Page:
         page_no, page_size = check_paging(query.page_no, query.page_size)
         sort = parse_sort(query.sort, LIST_SORT_KEYS) if query.sort else None
         path = normalize_path(query.path or "")
@@ -481,6 +485,7 @@ class AssetTree:
     ) -> list[Entry]:
         if path and path not in self._children:
             return []
+        candidates: Iterator[Entry]
         if query.name:
             needle = query.name.lower()
             candidates = (e for e in self._walk(path) if needle in e.name.lower())

@@ -28,7 +28,8 @@ def _load_charmap() -> dict[str, str]:
         .joinpath("data/slugify-charmap.json")
         .read_text(encoding="utf-8")
     )
-    return json.loads(text)["charmap"]
+    charmap: dict[str, str] = json.loads(text)["charmap"]
+    return charmap
 
 
 #: npm slugify's transliteration table (character → replacement), unchanged.

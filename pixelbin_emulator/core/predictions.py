@@ -480,7 +480,7 @@ def _post_json(url: str, payload: bytes) -> int:
     )
     try:
         with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:
-            return response.status
+            return int(response.status)
     except urllib.error.HTTPError as error:
         return error.code
 
@@ -902,9 +902,8 @@ def _seconds(value: Any, name: str, high: float = MAX_LATENCY) -> float:
 def _fault_message(body: Any) -> str | None:
     if isinstance(body, str) and body:
         return body
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return body["message"]
-    return None
+    message = body.get("message") if isinstance(body, dict) else None
+    return message if isinstance(message, str) else None
 
 
 def _render(

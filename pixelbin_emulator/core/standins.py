@@ -315,7 +315,7 @@ def _findings(image: pyvips.Image) -> list[_Finding]:
     findings: list[_Finding] = []
 
     def distance(colour: tuple[int, int, int]) -> float:
-        return sum((m - c) ** 2 for m, c in zip(means, colour, strict=True)) ** 0.5
+        return float(sum((m - c) ** 2 for m, c in zip(means, colour, strict=True)) ** 0.5)
 
     colour = min(_PALETTE, key=lambda name: (distance(_PALETTE[name]), name))
     findings.append(

@@ -80,16 +80,16 @@ class Operation:
 class Catalogue:
     """The getModules document: ``{"delimiters": {...}, "plugins": {identifier: plugin}}``."""
 
-    delimiters: dict
-    plugins: dict
+    delimiters: dict[str, Any]
+    plugins: dict[str, Any]
 
-    def operation(self, plugin: str, method: str) -> dict | None:
+    def operation(self, plugin: str, method: str) -> dict[str, Any] | None:
         """The operation object whose ``method`` is the name URLs use, or None."""
         spec = self.plugins.get(plugin)
         if not isinstance(spec, Mapping):
             return None
         for op in spec.get("operations", []):
-            if op.get("method") == method:
+            if isinstance(op, dict) and op.get("method") == method:
                 return op
         return None
 
@@ -98,7 +98,7 @@ def _default_catalogue_text() -> str:
     return resources.files("pixelbin_emulator").joinpath("data", "modules.json").read_text("utf-8")
 
 
-def load_catalogue(path: str | os.PathLike | None = None) -> Catalogue:
+def load_catalogue(path: str | os.PathLike[str] | None = None) -> Catalogue:
     """Load the module catalogue; without a path, the copy shipped in ``pixelbin_emulator/data``."""
     if path is None:
         raw = json.loads(_default_catalogue_text())
