@@ -161,6 +161,11 @@ class PresetStore:
             except KeyError:
                 raise NotFoundError(f"preset {name!r} not found") from None
 
+    def find(self, name: str) -> Preset | None:
+        """The preset called ``name``, or None (for the CDN, which reports its own error)."""
+        with self.lock:
+            return self._by_name.get(name)
+
     def update(self, name: str, *, archived: bool) -> Preset:
         with self.lock:
             preset = self.get(name)
