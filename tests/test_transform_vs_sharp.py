@@ -12,10 +12,11 @@ measured figure of every case (the table in docs/transformations.md comes from i
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,31 +37,41 @@ LOGO_REF = "logo"
 
 #: Largest mean absolute difference allowed per operation (0-255 scale), from measured figures.
 TOLERANCE: dict[str, float] = {
-    "resize": 1.0,
-    "compress": 1.0,
-    "extend": 0.5,
-    "extract": 0.5,
-    "trim": 0.5,
-    "rotate": 1.0,
-    "flip": 0.5,
-    "flop": 0.5,
-    "sharpen": 1.0,
-    "median": 0.5,
-    "blur": 1.0,
-    "flatten": 0.5,
-    "negate": 0.5,
-    "normalise": 1.0,
-    "linear": 0.5,
-    "modulate": 1.0,
-    "grey": 1.0,
-    "tint": 1.0,
-    "toFormat": 1.0,
-    "density": 0.5,
-    "merge": 1.0,
-    "chain": 1.5,
-    "preset": 1.0,
-    "dpr": 1.0,
-    "f_auto": 1.0,
+    # Same libvips (8.18.7) on both sides, same operations, same encoder options: every basic
+    # step, chain, preset and dpr case is pixel-identical to sharp, so any drift fails.
+    **dict.fromkeys(
+        [
+            "resize",
+            "compress",
+            "extend",
+            "extract",
+            "trim",
+            "rotate",
+            "flip",
+            "flop",
+            "sharpen",
+            "median",
+            "blur",
+            "flatten",
+            "negate",
+            "normalise",
+            "linear",
+            "modulate",
+            "grey",
+            "tint",
+            "toFormat",
+            "density",
+            "merge",
+            "chain",
+            "preset",
+            "dpr",
+        ],
+        0.0,
+    ),
+    # AVIF: sharp's prebuilt libheif/aom and pyvips-binary's encode differently at the same
+    # settings (measured 0.15-0.69).
+    "avif": 0.75,
+    "f_auto": 0.75,
 }
 
 #: The 2 steps of the preset the suite stores.
@@ -95,7 +106,9 @@ def url_params(step: Step) -> dict[str, Any]:
     if step.op == "merge" and "i" in params:
         params["i"] = LOGO_REF
     if step.op == "merge" and "tr" in params:
-        params["tr"] = "~".join(step_text(s.op, s.params) for s in params["tr"])
+        # The URL grammar keeps "(", "," and "~" out of values: the SDKs' examples base64 them.
+        pattern = "~".join(step_text(s.op, s.params) for s in params["tr"])
+        params["tr"] = base64.urlsafe_b64encode(pattern.encode()).decode().rstrip("=")
     return params
 
 
@@ -136,14 +149,15 @@ def _cases() -> list[Case]:
         add(one("compress", "photo", {"q": quality}))
     add(one("compress", "pic", {"q": 40}))
     for fmt in ("jpeg", "png", "webp", "tiff", "avif"):
-        add(one("toFormat", "photo", {"f": fmt}))
-        add(one("toFormat", "alpha", {"f": fmt}))
+        for original in ("photo", "alpha"):
+            case = one("toFormat", original, {"f": fmt})
+            cases.append(replace(case, op="avif") if fmt == "avif" else case)
     add(one("toFormat", "photo", {"f": "webp", "q": 30}))
     add(
         Case(
-            "toFormat[alpha:f:bmp]",
+            "toFormat[photo:f:bmp]",
             "toFormat",
-            "alpha",
+            "photo",
             (Step("toFormat", {"f": "bmp"}),),
             sharp_format="png",
             expect_format="bmp",
@@ -395,7 +409,8 @@ def test_matches_sharp(case: Case, outcomes: dict[str, Outcome]) -> None:
     assert got.status == 200, got.body[:300]
     ours = decode(got.body)
     theirs = got.sharp.image()
-    fmt = case.expect_format or got.sharp.format
+    # sharp reports the AVIF it writes as "heif" (AV1 compression); the suite asks for no HEIC.
+    fmt = case.expect_format or {"heif": "avif"}.get(got.sharp.format, got.sharp.format)
     figure: dict[str, Any] = {
         "op": case.op,
         "size": [ours.width, ours.height],
@@ -419,7 +434,6 @@ LOADERS = {
     "webp": {"webp"},
     "tiff": {"tiff"},
     "avif": {"heif"},
-    "heif": {"heif"},
     "bmp": {"bmp"},
 }
 
