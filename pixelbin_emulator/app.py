@@ -21,6 +21,7 @@ from .api.errors import register_error_handlers
 from .api.middleware import install as install_request_hooks
 from .api.routing import AnyPath
 from .core.emulator import Emulator
+from .core.render_cache import MB, VariantCache
 from .openapi import openapi_document
 from .seeds import default_emulator
 from .settings import Settings
@@ -56,6 +57,7 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
     app.extensions[EXTENSION_KEY] = {
         "emulator": emulator if emulator is not None else default_emulator(),
         "settings": settings,
+        "render_cache": VariantCache(settings.transform_cache_mb * MB),
     }
     register_error_handlers(app)
     install_request_hooks(app, app.extensions[EXTENSION_KEY]["emulator"])

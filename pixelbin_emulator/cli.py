@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="protect the control plane (/_emulator/): it then wants 'Authorization: Bearer TOKEN'",
     )
     parser.add_argument(
+        "--transform-cache-mb",
+        type=int,
+        default=int(_env("transform-cache-mb", "256") or 0),
+        help="memory for rendered transformation variants, in MB (0 turns the cache off)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=int(_env("threads", str(DEFAULT_THREADS)) or 1)
     )
     return parser
@@ -86,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             external_url=args.external_url,
             allow_fetch=args.allow_fetch,
             admin_token=args.admin_token or None,
+            transform_cache_mb=max(args.transform_cache_mb, 0),
         )
         server = LiveServer(
             create_app(emulator, settings),

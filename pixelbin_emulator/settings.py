@@ -21,3 +21,5 @@ class Settings:
     #: When set, the control plane (``/_emulator/``, except health and ready) wants
     #: ``Authorization: Bearer <admin_token>``.
     admin_token: str | None = None
+    #: Bytes of rendered CDN variants (transformations) kept in memory, in MB.
+    transform_cache_mb: int = 256

@@ -1,7 +1,7 @@
 """Where ``urlUpload`` gets bytes from, without reaching the network unless allowed.
 
 ``data:`` URLs, URLs stubbed through the control plane (``/_emulator/url-stubs``) and the
-emulator's own CDN URLs always work. Any other http(s) URL is fetched only when fetching is
+emulator's own CDN URLs always work (a transformation URL gives the transformed bytes). Any other http(s) URL is fetched only when fetching is
 enabled (``--allow-fetch``), with a timeout and a size limit.
 """
 
@@ -13,7 +13,7 @@ import mimetypes
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from urllib.parse import unquote, unquote_to_bytes, urlsplit
+from urllib.parse import parse_qsl, unquote, unquote_to_bytes, urlsplit
 
 from flask import g, request
 
@@ -43,13 +43,17 @@ def fetch(url: str) -> Fetched:
     if scheme not in ("http", "https") or not parts.netloc:
         raise ValidationError(f"url {url!r} is not an http(s) or data: URL")
     filename = unquote(parts.path.rsplit("/", 1)[-1]) or None
-    if _is_own(parts.netloc) and parts.path.startswith("/v2/"):
+    if _is_own(parts.netloc) and parts.path.startswith(("/v2/", "/v1/")):
         try:
-            target = cdn.resolve(parts.path)
+            target = cdn.resolve(unquote(parts.path))
+            the_plan = cdn.plan_for(target, dict(parse_qsl(parts.query)), {})
             cdn.check_access(target, parts.path, parts.query)
+            if the_plan is None:
+                return Fetched(target.file.data, filename)
+            # The CDN's answer for this URL: the transformed bytes, as a fetch would get them.
+            return Fetched(cdn.render_variant(target, the_plan).data, filename)
         except EmulatorError as error:
             raise ValidationError(f"url {url!r} could not be fetched: {error.message}") from None
-        return Fetched(target.file.data, filename)
     stub = _stub(url)
     if stub is not None:
         if not 200 <= stub.status < 300:

@@ -47,6 +47,11 @@ _STREAMING_FIRST = frozenset(
 )
 _DEFAULT_QUALITY = {"jpeg": 80, "webp": 80, "avif": 50, "tiff": 80}
 
+# libvips' operation cache would keep every decoded original alive; the variant cache is ours.
+pyvips.cache_set_max(0)
+pyvips.cache_set_max_mem(0)
+pyvips.cache_set_max_files(0)
+
 
 class RenderError(ValidationError):
     """The transformation cannot be rendered for this file (a 400, with the reason)."""
