@@ -77,6 +77,9 @@ TOLERANCE: dict[str, float] = {
 #: The 2 steps of the preset the suite stores.
 PRESET = "t.resize(w:150,h:100,f:contain,b:ffffff)~t.flop()"
 PRESET_STEPS = (Step("resize", {"w": 150, "h": 100, "f": "contain", "b": "ffffff"}), Step("flop"))
+#: A preset with `$variables` (defaults in its params), called with and without arguments.
+VARIABLE_PRESET = "t.resize(w:$w,h:60)~t.rotate(a:$a)"
+VARIABLE_PARAMS = {"w": {"type": "integer", "default": 90}, "a": {"type": "integer", "default": 30}}
 
 
 @dataclass(frozen=True)
@@ -289,6 +292,11 @@ def _cases() -> list[Case]:
     # preset, dpr, f_auto
     add(Case("preset[photo:p:vs]", "preset", "photo", PRESET_STEPS, pattern="p:vs"))
     add(Case("preset[alpha:p:vs]", "preset", "alpha", PRESET_STEPS, pattern="p:vs"))
+    for pattern, w, a in (("p:vsvar", 90, 30), ("p:vsvar(w:140,a:270)", 140, 270)):
+        steps = (Step("resize", {"w": w, "h": 60}), Step("rotate", {"a": a}))
+        add(Case(f"preset[photo:{pattern}]", "preset", "photo", steps, pattern=pattern))
+    chained = (*PRESET_STEPS, Step("grey"))
+    add(Case("preset[photo:p:vs~t.grey()]", "preset", "photo", chained, pattern="p:vs~t.grey()"))
     for dpr in (0.5, 2.0, 3.5):
         add(
             Case(
@@ -359,6 +367,7 @@ def outcomes(server_org: Org, tmp_path_factory: pytest.TempPathFactory) -> dict[
         local[name] = folder / original.file_name
         local[name].write_bytes(original.data)
     server_org.add_preset("vs", PRESET)
+    server_org.add_preset("vsvar", VARIABLE_PRESET, VARIABLE_PARAMS)
     jobs = []
     for index, case in enumerate(CASES):
         steps = [with_local_overlay(step, local) for step in case.steps]
@@ -423,6 +432,8 @@ def test_matches_sharp(case: Case, outcomes: dict[str, Outcome]) -> None:
     assert got.content_type == f"image/{fmt}"
     assert figure["format"] in LOADERS[fmt]
     assert has_alpha(ours) == has_alpha(theirs), (ours.bands, theirs.bands)
+    if got.sharp.density is not None:
+        assert round(ours.xres * 25.4) == got.sharp.density
     figure["mad"] = round(mad(ours, theirs), 3)
     assert figure["mad"] <= TOLERANCE[case.op]
 
