@@ -16,6 +16,7 @@ import bench_listing
 import bench_memory
 import bench_reads
 import bench_startup
+import bench_transform
 import bench_uploads
 from _common import BENCH_DIR, Row, not_available, report
 
@@ -26,6 +27,7 @@ FIGURES: list[tuple[str, str, Callable[[], list[Row]]]] = [
     ("4", "memory per file", bench_memory.run),
     ("5", "fixture overhead", bench_fixture.run),
     ("6", "start-up", bench_startup.run),
+    ("7", "transformations", bench_transform.run),
 ]
 
 

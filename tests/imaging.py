@@ -76,8 +76,11 @@ def _framed() -> pyvips.Image:
 
 
 def photo_jpeg(width: int, height: int, quality: int = 85) -> bytes:
-    """A photo-like JPEG of any size (benchmarks use 2 and 24 megapixels)."""
-    return _photo(width, height).jpegsave_buffer(Q=quality)
+    """A photo-like JPEG of any size, with sensor-like noise so it weighs what a camera's does
+    (benchmarks use 2 and 24 megapixels)."""
+    noise = pyvips.Image.gaussnoise(width, height, sigma=12, mean=0, seed=7)
+    image = (_photo(width, height) + noise).cast("uchar").copy(interpretation="srgb")
+    return image.jpegsave_buffer(Q=quality)
 
 
 class Org:
