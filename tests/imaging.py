@@ -67,7 +67,24 @@ def originals() -> dict[str, Original]:
         "pic": Original("pic", "webp", _photo(160, 120).webpsave_buffer(Q=90)),
         "logo": Original("logo", "png", _alpha(64, 48).flip("horizontal").pngsave_buffer()),
         "framed": Original("framed", "png", _framed().pngsave_buffer()),
+        "deep": Original("deep", "png", _deep(120, 90).pngsave_buffer()),
+        "anim": Original("anim", "gif", _animation(100, 80).gifsave_buffer()),
     }
+
+
+def _deep(width: int, height: int) -> pyvips.Image:
+    """A 16-bit greyscale PNG: sharp keeps the depth through its pipeline and in PNG output."""
+    grey = _photo(width, height).colourspace("b-w")[0].cast("ushort") * 257
+    return grey.copy(interpretation="grey16")
+
+
+def _animation(width: int, height: int) -> pyvips.Image:
+    """Two frames (sharp reads only the first unless asked for more)."""
+    first = _photo(width, height)
+    frames = first.join(first.flip("horizontal").invert(), "vertical")
+    frames = frames.copy()
+    frames.set_type(pyvips.GValue.gint_type, "page-height", height)
+    return frames
 
 
 def _framed() -> pyvips.Image:
@@ -149,8 +166,8 @@ def decode(data: bytes) -> pyvips.Image:
 
 
 def comparable(image: pyvips.Image) -> pyvips.Image:
-    """sRGB plus alpha, premultiplied: the colour of a clear pixel is invisible, so not compared."""
-    if image.bands in (1, 2):
+    """8-bit sRGB plus alpha, premultiplied: a clear pixel's colour is invisible, not compared."""
+    if image.interpretation in ("grey16", "rgb16") or image.bands in (1, 2):
         image = image.colourspace("srgb")
     if image.bands == 3:
         image = image.bandjoin_const([255])

@@ -147,6 +147,17 @@ def _cases() -> list[Case]:
     add(one("resize", "photo", {"h": 75}))
     add(one("resize", "alpha", {"w": 333}))
     add(one("resize", "pic", {"w": 50, "dpr": 2.5}))
+    add(one("resize", "photo", {"w": 30}))
+    # a 16-bit greyscale PNG and a two-frame GIF (sharp reads its first frame)
+    add(one("resize", "deep", {"w": 60, "h": 60, "f": "contain", "b": "808080"}))
+    add(one("rotate", "deep", {"a": 30}))
+    add(one("extend", "deep", {"bt": "reflect"}))
+    add(one("sharpen", "deep"))
+    add(one("toFormat", "deep", {"f": "jpeg"}))
+    add(one("resize", "anim", {"w": 50}))
+    add(one("flip", "anim"))
+    add(one("rotate", "anim", {"a": 90}))
+    add(one("toFormat", "anim", {"f": "png"}))
     # compress and formats
     for quality in (10, 50, 95):
         add(one("compress", "photo", {"q": quality}))
@@ -432,6 +443,8 @@ def test_matches_sharp(case: Case, outcomes: dict[str, Outcome]) -> None:
     assert got.content_type == f"image/{fmt}"
     assert figure["format"] in LOADERS[fmt]
     assert has_alpha(ours) == has_alpha(theirs), (ours.bands, theirs.bands)
+    assert ours.format == theirs.format, "bit depth"
+    assert pages(ours) == pages(theirs), "frames"
     if got.sharp.density is not None:
         assert round(ours.xres * 25.4) == got.sharp.density
     figure["mad"] = round(mad(ours, theirs), 3)
@@ -445,8 +458,13 @@ LOADERS = {
     "webp": {"webp"},
     "tiff": {"tiff"},
     "avif": {"heif"},
+    "gif": {"gif"},
     "bmp": {"bmp"},
 }
+
+
+def pages(image: Any) -> int:
+    return image.get("n-pages") if "n-pages" in image.get_fields() else 1
 
 
 def loader_of(image: Any) -> str:
