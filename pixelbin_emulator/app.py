@@ -13,6 +13,7 @@ from .api import (
     organization,
     presets,
     signed_uploads,
+    transformation_context,
     uploads,
 )
 from .api.context import EXTENSION_KEY, external_base
@@ -36,6 +37,7 @@ BLUEPRINTS = (
     credentials.bp,
     modules.bp,
     organization.bp,
+    transformation_context.bp,
 )
 
 

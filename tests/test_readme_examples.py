@@ -18,3 +18,30 @@ def test_upload_survives_flaky_parts(pixelbin_emulator, event_loop):
         file=b"x" * 30_000, name="big", format="bin", uploadOptions={"chunkSize": 10_000}
     )
     pixelbin_emulator.assert_called("uploadPart", times=5)  # 3 parts + 2 retries
+
+
+def test_transformation_url(pixelbin_emulator, event_loop):
+    import io
+
+    import requests
+    from PIL import Image
+    from pixelbin.utils.url import obj_to_url
+
+    pixelbin = PixelbinClient(PixelbinConfig(pixelbin_emulator.sdk_config()))
+    cat = io.BytesIO()
+    Image.new("RGB", (600, 400), "orange").save(cat, "JPEG")
+    pixelbin.assets.fileUpload(file=cat.getvalue(), path="animals", name="cat")
+    url = obj_to_url(
+        {
+            "baseUrl": pixelbin_emulator.url,
+            "cloudName": pixelbin_emulator.cloud_name,
+            "filePath": "animals/cat.jpeg",
+            "options": {"dpr": 2.0},
+            "transformations": [
+                {"plugin": "t", "name": "resize", "values": [{"key": "w", "value": "150"}]}
+            ],
+        }
+    )
+    response = requests.get(url, timeout=10)
+    assert response.headers["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(response.content)).width == 300

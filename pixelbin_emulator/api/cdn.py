@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.datastructures import Headers
 
 from ..core import rendering
 from ..core.errors import NotFoundError
 from ..core.media import normalize_format
 from ..core.orgs import Org
 from ..core.records import File
-from ..core.signing import CdnSignature, encode_uri, verify_cdn_url
 from ..core.render_cache import Variant, VariantCache
+from ..core.signing import CdnSignature, encode_uri, verify_cdn_url
 from .context import EXTENSION_KEY, emulator
+from .middleware import operation
 
 bp = Blueprint("cdn", __name__)
 
@@ -101,7 +103,7 @@ def variant_cache() -> VariantCache:
 
 
 def plan_for(
-    target: CdnTarget, args: Mapping[str, str], headers: Mapping[str, str]
+    target: CdnTarget, args: Mapping[str, str], headers: Headers | Mapping[str, str]
 ) -> rendering.Plan | None:
     """The render plan of a request, or None when the stored bytes are the answer.
 
@@ -161,6 +163,7 @@ def serve(cdn_path: str) -> Response:
 
 
 @bp.get("/v1/<path:cdn_path>")
+@operation("getCdnFile")
 def serve_v1(cdn_path: str) -> Response:
     """The same CDN under ``/v1/``, the version the SDKs' url utilities also accept."""
     return _serve("v1/" + cdn_path)

@@ -64,7 +64,7 @@ def request_org(em: Emulator) -> Org | None:
     if org is not None:
         return org
     path = request.path
-    if path.startswith("/v2/"):
+    if path.startswith(("/v2/", "/v1/")):
         return em.org_by_cloud_name(path.split("/", 3)[2])
     pbo = request.args.get("pbo", "")
     if pbo.isdigit():

@@ -1,8 +1,9 @@
 """Where ``urlUpload`` gets bytes from, without reaching the network unless allowed.
 
 ``data:`` URLs, URLs stubbed through the control plane (``/_emulator/url-stubs``) and the
-emulator's own CDN URLs always work (a transformation URL gives the transformed bytes). Any other http(s) URL is fetched only when fetching is
-enabled (``--allow-fetch``), with a timeout and a size limit.
+emulator's own CDN URLs always work (a transformation URL gives the transformed bytes). Any
+other http(s) URL is fetched only when fetching is enabled (``--allow-fetch``), with a timeout
+and a size limit.
 """
 
 from __future__ import annotations

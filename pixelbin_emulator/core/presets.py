@@ -179,22 +179,6 @@ class PresetStore:
             del self._by_name[name]
             return preset
 
-    def check_url_pattern(self, pattern: str) -> None:
-        """Validate the pattern of a CDN URL: the catalogue's operations and this org's presets.
-
-        The emulator serves originals, but a URL that the real CDN would refuse should fail
-        here too, not only in production.
-        """
-        try:
-            ops = transformations.parse(pattern)
-            with self.lock:
-                names = set(self._by_name)
-            transformations.validate(
-                ops, self.catalogue, max_operations=max(len(ops), 1), presets=names
-            )
-        except TransformationError as exc:
-            raise ValidationError(f"invalid transformation in the URL: {exc}") from None
-
     def all(self) -> list[Preset]:
         """Every preset in creation order."""
         with self.lock:

@@ -40,7 +40,8 @@ OUTPUT_FORMATS = ("jpeg", "png", "webp", "avif", "tiff", "gif", "bmp")
 _KEEP_AS = {"svg": "png", "heic": "avif"}
 #: Steps that only choose how the result is encoded.
 OUTPUT_STEPS = frozenset({"toFormat", "compress", "density"})
-#: First steps that read the original top to bottom once, so it can be decoded as a stream.
+#: Steps that read their input top to bottom once: as a first step, the original can then be
+#: decoded as a stream; later, they need no materialised input.
 _STREAMING_FIRST = frozenset(
     {"resize", "extract", "blur", "sharpen", "median", "linear", "modulate", "grey", "tint"}
     | {"negate", "flatten", "toFormat", "compress", "density"}
@@ -144,14 +145,43 @@ class Rendered:
 
 @dataclass(frozen=True)
 class StepInfo:
-    """The image after one step, for the transformation context."""
+    """The image after one step, with the output settings in force then (for the context)."""
 
     step: Step
-    width: int
-    height: int
-    channels: int
-    has_alpha: bool
+    image: pyvips.Image
     format: str
+    quality: int | None
+    density: int | None
+
+    def metadata(self) -> dict[str, Any]:
+        """What sharp's ``metadata()`` says of this step's output, encoded as it would be."""
+        data = encode(self.image, self.format, self.quality, self.density)
+        return {"format": self.format, "size": len(data), **describe(data)}
+
+
+def describe(data: bytes) -> dict[str, Any]:
+    """sharp-style metadata of encoded image bytes (header only)."""
+    image = pyvips.Image.new_from_buffer(data, "")
+    fields = image.get_fields()
+    density = round(image.xres * 25.4) if image.xres > 1.0 else 72
+    info: dict[str, Any] = {
+        "width": image.width,
+        "height": image.height,
+        "space": image.interpretation,
+        "channels": image.bands,
+        "depth": image.format,
+        "density": density,
+        "isProgressive": any(
+            bool(image.get(name)) for name in ("jpeg-multiscan", "interlaced") if name in fields
+        ),
+        "resolutionUnit": "inch",
+        "hasProfile": "icc-profile-data" in fields,
+        "hasAlpha": bool(image.hasalpha()),
+        "orientation": int(image.get("orientation")) if "orientation" in fields else 1,
+    }
+    if "jpeg-chroma-subsample" in fields:
+        info["chromaSubsampling"] = str(image.get("jpeg-chroma-subsample"))
+    return info
 
 
 # --------------------------------------------------------------------------- query options
@@ -240,9 +270,7 @@ def _expand(ops: list[Operation], org: Any, pattern: str) -> list[Step]:
         args = dict(op.values)
         for key in args:
             if key not in preset.params:
-                raise TransformationError(
-                    f"preset '{op.name}' has no variable '{key}' in '{op}'"
-                )
+                raise TransformationError(f"preset '{op.name}' has no variable '{key}' in '{op}'")
         expanded = []
         for inner in transformations.parse(preset.transformation):
             values = []
@@ -279,7 +307,7 @@ def typed_values(catalogue: Catalogue, step: Step) -> dict[str, Any]:
     given = dict(step.values)
     out: dict[str, Any] = {}
     for param in params:
-        key = param.get("identifier")
+        key = str(param.get("identifier"))
         kind = param.get("type")
         value: Any = given.get(key, param.get("default"))
         if value is None:
@@ -383,7 +411,9 @@ def _layer(values: Mapping[str, Any], org: Any, dpr: float, depth: int, step: St
         if last is not None:
             raise RenderError(f"merge: invalid transformation '{tr}' in '{step}': {last}")
     layers = _check_steps(steps, org, dpr, depth + 1)
-    return Layer(file.file_id, file.etag, file.data, file.format, file.asset_type, tuple(steps), layers)
+    return Layer(
+        file.file_id, file.etag, file.data, file.format, file.asset_type, tuple(steps), layers
+    )
 
 
 # --------------------------------------------------------------------------- rendering
@@ -442,12 +472,20 @@ def _open(data: bytes, source_format: str, access: str, max_pixels: int, **optio
     return image
 
 
+def _streams(step: Step) -> bool:
+    """Whether the step reads its input once, top to bottom (extend only with a colour)."""
+    if not step.is_basic:
+        return False
+    if step.name == "extend":
+        return dict(step.values).get("bt", "constant") == "constant"
+    return step.name in _STREAMING_FIRST
+
+
 def _first_access(steps: tuple[Step, ...]) -> str:
     pixel = [s for s in steps if s.name not in OUTPUT_STEPS or not s.is_basic]
     if not pixel:
         return "sequential"
-    first = pixel[0]
-    return "sequential" if first.is_basic and first.name in _STREAMING_FIRST else "random"
+    return "sequential" if _streams(pixel[0]) else "random"
 
 
 def _to_srgb(image: pyvips.Image) -> pyvips.Image:
@@ -485,7 +523,7 @@ def _run(
             f"transformations apply to images only; this file is {asset_type} ({source_format})"
         )
     out = _Output(output_format_of(source_format))
-    access = _first_access(steps)
+    access = _first_access(steps) if trace is None else "random"
     image = _open(data, source_format, access, the_plan.max_input_pixels)
     image = image.copy()  # a handle of our own, free of loader metadata updates
     loader = str(image.get("vips-loader")) if image.get_typeof("vips-loader") else ""
@@ -501,10 +539,10 @@ def _run(
         if step.is_basic and step.name in OUTPUT_STEPS:
             _output_step(out, step, catalogue)
             if trace is not None:
-                trace.append(_info(step, image, out.format))
+                trace.append(StepInfo(step, image, out.format, out.quality, out.density))
             continue
         if pixel_index > 0:
-            image = sharp_ops.as_intermediate(image)
+            image = sharp_ops.as_intermediate(image, access == "sequential" and not _streams(step))
         image, forced = _apply(image, step, the_plan, catalogue, depth)
         if forced is not None:
             out.format = forced
@@ -518,12 +556,9 @@ def _run(
                 f"{MAX_OUTPUT_SIDE}x{MAX_OUTPUT_SIDE} output limit"
             )
         if trace is not None:
-            trace.append(_info(step, image, out.format))
+            image = image.copy_memory()
+            trace.append(StepInfo(step, image, out.format, out.quality, out.density))
     return image, out
-
-
-def _info(step: Step, image: pyvips.Image, fmt: str) -> StepInfo:
-    return StepInfo(step, image.width, image.height, image.bands, image.hasalpha(), fmt)
 
 
 def _shrink_on_load(
@@ -657,7 +692,7 @@ def _merge(
             depth + 1,
             None,
         )
-        layer = sharp_ops.as_intermediate(layer)
+        layer = sharp_ops.as_intermediate(layer, True)
     else:
         width = v["w"] or image.width
         height = v["h"] or image.height

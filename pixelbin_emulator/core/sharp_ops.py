@@ -493,6 +493,12 @@ def solid(width: int, height: int, rgba: Sequence[float]) -> pyvips.Image:
 # --------------------------------------------------------------------------- output stage
 
 
+_HEADER_FIELDS = frozenset(
+    {"width", "height", "bands", "format", "coding", "interpretation", "xoffset", "yoffset"}
+    | {"xres", "yres"}
+)
+
+
 def finish(image: pyvips.Image) -> pyvips.Image:
     """sharp's output stage: 16-bit stays 16-bit, then into sRGB (its default colourspace)."""
     if is_16bit(image):
@@ -502,9 +508,18 @@ def finish(image: pyvips.Image) -> pyvips.Image:
     return image
 
 
-def as_intermediate(image: pyvips.Image) -> pyvips.Image:
-    """What the next sharp call reads back: 8-bit sRGB(A) pixels, computed once, in memory."""
+def as_intermediate(image: pyvips.Image, materialise: bool) -> pyvips.Image:
+    """What the next sharp call reads back: 8-bit sRGB(A) pixels.
+
+    ``materialise`` computes them once into memory, for a next step that reads its input more
+    than once or out of order while the chain still streams from a sequential decode.
+    """
     image = finish(image)
     if image.format != "uchar":
         image = image.cast("uchar")
-    return image.copy_memory()
+    image = image.copy_memory() if materialise else image.copy()
+    # A PNG in between carries no metadata: a GIF's palette, EXIF, ICC and the rest go.
+    for name in image.get_fields():
+        if name not in _HEADER_FIELDS:
+            image.remove(name)
+    return image
