@@ -34,7 +34,12 @@ const DEFAULTS = Object.fromEntries(
 );
 // Steps that only choose how the result is encoded.
 const OUTPUT_STEPS = new Set(["toFormat", "compress", "density"]);
-const EXTEND_WITH = { constant: "background", replicate: "copy", reflect: "mirror", wrap: "repeat" };
+const EXTEND_WITH = {
+  constant: "background",
+  replicate: "copy",
+  reflect: "mirror",
+  wrap: "repeat",
+};
 const LOSSY = new Set(["jpeg", "webp", "avif", "heif", "tiff", "jp2", "jxl"]);
 
 const colour = (hex) => `#${hex}`;
