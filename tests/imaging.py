@@ -69,11 +69,21 @@ def originals() -> dict[str, Original]:
         "framed": Original("framed", "png", _framed().pngsave_buffer()),
         "deep": Original("deep", "png", _deep(120, 90).pngsave_buffer()),
         "anim": Original("anim", "gif", _animation(100, 80).gifsave_buffer()),
+        "shape": Original("shape", "svg", SVG),
     }
 
 
+#: A vector original: sharp rasterises it at 72 DPI (and at a larger scale for a first resize).
+SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="120" height="90">'
+    b'<rect width="120" height="90" fill="#3080c0"/>'
+    b'<circle cx="60" cy="45" r="30" fill="#ffcc00" fill-opacity="0.7"/>'
+    b'<path d="M5 85 L60 5 L115 85" stroke="#202020" stroke-width="3" fill="none"/></svg>'
+)
+
+
 def _deep(width: int, height: int) -> pyvips.Image:
-    """A 16-bit greyscale PNG: sharp keeps the depth through its pipeline and in PNG output."""
+    """A 16-bit greyscale PNG (sharp's output of it is 8-bit sRGB, whatever the steps)."""
     grey = _photo(width, height).colourspace("b-w")[0].cast("ushort") * 257
     return grey.copy(interpretation="grey16")
 

@@ -41,6 +41,8 @@ const EXTEND_WITH = {
   wrap: "repeat",
 };
 const LOSSY = new Set(["jpeg", "webp", "avif", "heif", "tiff", "jp2", "jxl"]);
+// Input formats sharp reads but cannot write: what a render keeps them as.
+const KEEP_AS = { svg: "png" };
 
 const colour = (hex) => `#${hex}`;
 const position = (p) => p.replace("_", " ");
@@ -176,7 +178,7 @@ async function renderCase(job) {
   const dpr = job.dpr === undefined ? 1 : job.dpr;
   const steps = job.steps || [];
   const { format: inputFormat } = await sharp(original).metadata();
-  const out = outputOf(steps, inputFormat, job.format, dpr);
+  const out = outputOf(steps, KEEP_AS[inputFormat] || inputFormat, job.format, dpr);
   const pixelSteps = steps.filter((s) => !OUTPUT_STEPS.has(s.op));
   // All but the last pixel step go through lossless intermediates; the last one encodes.
   let current = original;
