@@ -97,6 +97,7 @@ class Case:
     pattern: str | None = None  # the URL pattern when not the steps themselves (presets)
     expect_format: str | None = None  # the emulator's format when sharp cannot write it
     known: str | None = None  # a known difference from sharp: the case is a strict xfail
+    refused: bool = False  # sharp throws: the CDN must answer 400
 
     def url_pattern(self) -> str:
         if self.pattern is not None:
@@ -284,6 +285,15 @@ def _cases() -> list[Case]:
         )
     )
     add(one("merge", "alpha", {"bg": "ff000080", "w": 50, "h": 40, "g": "west"}, "bg"))
+    # what sharp refuses is a 400
+    for original, step in (
+        ("logo", Step("merge", {"i": "logo", "tr": [Step("resize", {"w": 65})]})),
+        ("photo", Step("extract", {"t": 0, "l": 0, "w": 0, "h": 10})),
+        ("photo", Step("extract", {"t": 200, "l": 0, "w": 10, "h": 41})),
+        ("alpha", Step("extract", {"t": 0, "l": 191, "w": 10, "h": 10})),
+    ):
+        label = "refused:" + ",".join(f"{k}:{v}" for k, v in step.params.items() if k != "tr")
+        add(replace(one(step.op, original, step.params, label), refused=True))
     # chains: URL order matters (resize then rotate differs from rotate then resize)
     chains = {
         "resize~rotate": (Step("resize", {"w": 100}), Step("rotate", {"a": 30})),
@@ -362,6 +372,7 @@ def _cases() -> list[Case]:
 
 
 CASES = _cases()
+assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
 
 
 @dataclass
@@ -445,6 +456,10 @@ def _report() -> Iterator[None]:
 )
 def test_matches_sharp(case: Case, outcomes: dict[str, Outcome]) -> None:
     got = outcomes[case.id]
+    if case.refused:
+        assert got.sharp.error, "sharp rendered it"
+        assert got.status == 400, got.body[:300]
+        return
     assert got.sharp.error is None, f"sharp refused the case: {got.sharp.error}"
     assert got.status == 200, got.body[:300]
     ours = decode(got.body)
