@@ -33,6 +33,10 @@ MAX_OUTPUT_SIDE = 10_000
 #: How deep merge layers may nest (a layer's ``tr`` that merges another layer, ...).
 MAX_LAYER_DEPTH = 3
 DPR_RANGE = (0.1, 5.0)
+#: libvips keeps resolution in pixels per mm, at most 10,000,000 of them.
+MAX_DENSITY = 254_000_000
+#: sharp's range for composite offsets.
+MAX_MERGE_OFFSET = 100_000_000
 #: Formats a render can write; ``bmp`` goes through Pillow (libvips has no BMP writer).
 OUTPUT_FORMATS = ("jpeg", "png", "webp", "avif", "tiff", "gif", "bmp")
 #: The format sharp writes when asked to keep the input's: SVG renders to PNG and HEIF/HEIC to
@@ -363,10 +367,16 @@ def _check_basic(step: Step, v: Mapping[str, Any], dpr: float) -> None:
         raise RenderError(f"median size {v['s']} is not between 1 and 1000 {where}")
     elif step.name == "blur" and not 0.3 <= v["s"] * step_dpr <= 1000:
         raise RenderError(f"blur sigma {v['s'] * step_dpr:g} is not between 0.3 and 1000 {where}")
-    elif step.name == "density" and v["d"] <= 0:
-        raise RenderError(f"density {v['d']} is not a positive number {where}")
+    elif step.name == "density" and not 0 < v["d"] <= MAX_DENSITY:
+        raise RenderError(f"density {v['d']} is not between 1 and {MAX_DENSITY} {where}")
     elif step.name == "extract" and (v["w"] <= 0 or v["h"] <= 0):
         raise RenderError(f"extract needs a positive width and height {where}")
+    elif step.name == "merge" and any(
+        abs(v[key]) > MAX_MERGE_OFFSET for key in ("t", "l", "w", "h")
+    ):
+        raise RenderError(f"merge offsets and sizes are limited to ±{MAX_MERGE_OFFSET} {where}")
+    elif step.name == "merge" and (v["w"] < 0 or v["h"] < 0):
+        raise RenderError(f"merge width and height cannot be negative {where}")
     elif step.name == "extract" and v.get("bbox"):
         raise RenderError(f"extract's bbox is not supported by the emulator {where}")
 
