@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -115,6 +118,7 @@ class Plan:
             not s.is_basic for layer in self.layers.values() for s in layer.steps
         )
 
+    @functools.cached_property
     def key(self) -> tuple:
         """What, besides the original's version, decides the output: for the variant cache."""
         return (
@@ -230,6 +234,11 @@ def auto_format(accept: str) -> str | None:
 # --------------------------------------------------------------------------- planning
 
 
+_PLAN_CACHE_SIZE = 1024
+_plans: OrderedDict[tuple, tuple[Catalogue, Plan]] = OrderedDict()
+_plans_lock = threading.Lock()
+
+
 def plan(
     pattern: str,
     org: Any,
@@ -237,7 +246,28 @@ def plan(
     dpr: float = 1.0,
     auto: str | None = None,
 ) -> Plan:
-    """Parse, expand and check a URL pattern for ``org``; raises before any decoding."""
+    """Parse, expand and check a URL pattern for ``org``; raises before any decoding.
+
+    Plans of patterns made of ``t.*`` steps alone depend on nothing the org can change, so
+    they are remembered (a cache hit on the CDN then costs a dictionary lookup, not a parse).
+    """
+    key = (pattern, id(org.catalogue), dpr, auto, org.limits.max_image_pixels)
+    with _plans_lock:
+        known = _plans.get(key)
+        # The catalogue is held and compared too, so a recycled id() can never match.
+        if known is not None and known[0] is org.catalogue:
+            _plans.move_to_end(key)
+            return known[1]
+    made = _plan(pattern, org, dpr=dpr, auto=auto)
+    if all(step.is_basic and step.preset is None for step in made.steps) and not made.layers:
+        with _plans_lock:
+            _plans[key] = (org.catalogue, made)
+            if len(_plans) > _PLAN_CACHE_SIZE:
+                _plans.popitem(last=False)
+    return made
+
+
+def _plan(pattern: str, org: Any, *, dpr: float, auto: str | None) -> Plan:
     try:
         ops = transformations.parse(pattern)
         if len(ops) > MAX_OPERATIONS:
