@@ -24,6 +24,7 @@ import pyvips
 from PIL import Image as PILImage
 
 from . import sharp_ops, standins, transformations
+from .assets import Limits
 from .errors import ForbiddenError, ValidationError
 from .media import content_type_for
 from .transformations import Catalogue, Operation, TransformationError
@@ -40,8 +41,6 @@ DPR_RANGE = (0.1, 5.0)
 MAX_DENSITY = 254_000_000
 #: sharp's range for composite offsets.
 MAX_MERGE_OFFSET = 100_000_000
-#: Formats a render can write; ``bmp`` goes through Pillow (libvips has no BMP writer).
-OUTPUT_FORMATS = ("jpeg", "png", "webp", "avif", "tiff", "gif", "bmp")
 #: The format sharp writes when asked to keep the input's: SVG renders to PNG and HEIF/HEIC to
 #: sharp's HEIF writer, whose default compression is AV1 (AVIF).
 _KEEP_AS = {"svg": "png", "heic": "avif"}
@@ -104,13 +103,15 @@ class Layer:
 
 @dataclass(frozen=True)
 class Plan:
+    """Everything a render needs besides the original: made by :func:`plan`, immutable."""
+
     steps: tuple[Step, ...]
     dpr: float = 1.0
     #: The format ``?f_auto=true`` chose from the Accept header, or None.
     auto_format: str | None = None
-    #: Merge layers by their ``i`` value.
+    #: Merge layers by their ``i`` and ``tr`` values (:func:`layer_name`).
     layers: Mapping[str, Layer] = field(default_factory=dict)
-    max_input_pixels: int = 40_000_000
+    max_input_pixels: int = Limits().max_image_pixels
 
     @property
     def stand_in(self) -> bool:
@@ -127,6 +128,11 @@ class Plan:
             self.auto_format,
             tuple(sorted((name, _layer_key(layer)) for name, layer in self.layers.items())),
         )
+
+
+def layer_name(values: Mapping[str, Any]) -> str:
+    """How a merge step names its layer in :attr:`Plan.layers`."""
+    return f"{values['i']}~{values.get('tr') or ''}"
 
 
 def _layer_key(layer: Layer) -> tuple:
@@ -375,7 +381,7 @@ def _check_steps(steps: list[Step], org: Any, dpr: float, depth: int) -> dict[st
         values = typed_values(org.catalogue, step)
         _check_basic(step, values, dpr)
         if step.name == "merge" and values.get("i"):
-            layers[values["i"]] = _layer(values, org, dpr, depth, step)
+            layers[layer_name(values)] = _layer(values, org, dpr, depth, step)
     return layers
 
 
@@ -715,7 +721,7 @@ def _merge(
 ) -> pyvips.Image:
     """``composite``: the layer is the file ``i`` after its ``tr`` steps, or a ``bg`` box."""
     if v.get("i"):
-        layer_spec = the_plan.layers[v["i"]]
+        layer_spec = the_plan.layers[layer_name(v)]
         sub_plan = Plan(
             layer_spec.steps,
             dpr=the_plan.dpr,
