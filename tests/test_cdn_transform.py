@@ -101,6 +101,7 @@ def test_dpr_scales_sizes_and_is_checked(cdn):
     assert size_of(get(f"{cdn}/t.resize(w:16)/photo.jpeg?dpr=2.0").content) == (32, 24)
     assert size_of(get(f"{cdn}/t.resize(w:16,dpr:1.5)/photo.jpeg?dpr=2").content) == (24, 18)
     assert size_of(get(f"{cdn}/t.resize(w:16)/photo.jpeg?dpr=auto", DPR="3").content) == (48, 36)
+    assert size_of(get(f"{cdn}/t.resize(w:16)/photo.jpeg?dpr=auto", DPR="nan").content) == (16, 12)
     for bad in ("0.05", "5.5", "two"):
         assert_error(get(f"{cdn}/t.resize(w:16)/photo.jpeg?dpr={bad}"), 400)
 
@@ -269,6 +270,9 @@ def test_transformation_context_describes_each_step(sdk, cdn, pixelbin_emulator)
     assert context["steps"][1]["format"] == "png" and context["steps"][1]["size"] > 0
     assert context["metadata"]["width"] == 64 and context["metadata"]["format"] == "jpeg"
     assert context["params"] == {} and "host" in context["headers"]
+    bmp = sdk.transformation.getTransformationContext(url=f"{cdn}/t.toFormat(f:bmp)/photo.jpeg")
+    assert bmp["context"]["steps"][0]["format"] == "bmp"
+    assert bmp["context"]["steps"][0]["width"] == 64
     full = sdk.transformation.getTransformationContext(url=f"{cdn}/original/photo.jpeg")
     assert full["context"]["steps"] == []
 

@@ -14,6 +14,7 @@ import base64
 import binascii
 import functools
 import io
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -170,12 +171,21 @@ class StepInfo:
     def metadata(self) -> dict[str, Any]:
         """What sharp's ``metadata()`` says of this step's output, encoded as it would be."""
         data = encode(self.image, self.format, self.quality, self.density)
-        return {"format": self.format, "size": len(data), **describe(data)}
+        try:
+            decoded = pyvips.Image.new_from_buffer(data, "")
+        except pyvips.Error:  # BMP: libvips reads the pixels it wrote instead
+            decoded = sharp_ops.finish(self.image).copy(
+                xres=(self.density or 72) / 25.4, yres=(self.density or 72) / 25.4
+            )
+        return {"format": self.format, "size": len(data), **_header(decoded)}
 
 
 def describe(data: bytes) -> dict[str, Any]:
     """sharp-style metadata of encoded image bytes (header only)."""
-    image = pyvips.Image.new_from_buffer(data, "")
+    return _header(pyvips.Image.new_from_buffer(data, ""))
+
+
+def _header(image: pyvips.Image) -> dict[str, Any]:
     fields = image.get_fields()
     density = round(image.xres * 25.4) if image.xres > 1.0 else 72
     info: dict[str, Any] = {
@@ -209,6 +219,8 @@ def parse_dpr(raw: str | None, client_hint: str | None = None) -> float:
         try:
             hinted = float(client_hint) if client_hint else 1.0
         except ValueError:
+            hinted = 1.0
+        if not math.isfinite(hinted):
             hinted = 1.0
         return min(max(hinted, DPR_RANGE[0]), DPR_RANGE[1])
     try:
