@@ -101,6 +101,7 @@ def test_dpr_scales_sizes_and_is_checked(cdn):
     assert size_of(get(f"{cdn}/t.resize(w:16)/photo.jpeg?dpr=2.0").content) == (32, 24)
     assert size_of(get(f"{cdn}/t.resize(w:16,dpr:1.5)/photo.jpeg?dpr=2").content) == (24, 18)
     assert size_of(get(f"{cdn}/t.resize(w:16)/photo.jpeg?dpr=auto", DPR="3").content) == (48, 36)
+    assert size_of(get(f"{cdn}/t.resize(w:16)/photo.jpeg?dpr=auto", DPR="nan").content) == (16, 12)
     for bad in ("0.05", "5.5", "two"):
         assert_error(get(f"{cdn}/t.resize(w:16)/photo.jpeg?dpr={bad}"), 400)
 
@@ -128,9 +129,7 @@ def test_variants_have_their_own_etag_conditional_get_and_range(cdn):
     assert partial.status_code == 206 and partial.content == variant.content[:10]
 
 
-def test_rendered_variants_are_cached_and_dropped_when_the_file_changes(sdk, cdn, pixelbin_app):
-    from pixelbin_emulator.api.context import EXTENSION_KEY  # noqa: F401  (the app's cache)
-
+def test_rendered_variants_are_cached_and_dropped_when_the_file_changes(sdk, cdn):
     first = get(f"{cdn}/t.resize(w:10)/photo.jpeg")
     again = get(f"{cdn}/t.resize(w:10)/photo.jpeg")
     assert again.content == first.content and again.headers["ETag"] == first.headers["ETag"]
@@ -138,6 +137,21 @@ def test_rendered_variants_are_cached_and_dropped_when_the_file_changes(sdk, cdn
     changed = get(f"{cdn}/t.resize(w:10)/photo.jpeg")
     assert size_of(changed.content) == (10, 10)
     assert changed.headers["ETag"] != first.headers["ETag"]
+
+
+def test_concurrent_requests_for_a_new_variant_render_it_once(cdn, pixelbin_emulator_server):
+    cache = pixelbin_emulator_server.app.extensions["pixelbin_emulator"]["render_cache"]
+    before = cache.renders
+    url = f"{cdn}/t.resize(w:33)~t.sharpen(s:3)~t.rotate(a:7)/photo.jpeg"
+    responses: list[requests.Response] = []
+    threads = [threading.Thread(target=lambda: responses.append(get(url))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in responses] == [200] * 6
+    assert len({r.content for r in responses}) == 1
+    assert cache.renders - before == 1
 
 
 def test_cache_renders_a_variant_once_for_concurrent_requests():
@@ -256,6 +270,9 @@ def test_transformation_context_describes_each_step(sdk, cdn, pixelbin_emulator)
     assert context["steps"][1]["format"] == "png" and context["steps"][1]["size"] > 0
     assert context["metadata"]["width"] == 64 and context["metadata"]["format"] == "jpeg"
     assert context["params"] == {} and "host" in context["headers"]
+    bmp = sdk.transformation.getTransformationContext(url=f"{cdn}/t.toFormat(f:bmp)/photo.jpeg")
+    assert bmp["context"]["steps"][0]["format"] == "bmp"
+    assert bmp["context"]["steps"][0]["width"] == 64
     full = sdk.transformation.getTransformationContext(url=f"{cdn}/original/photo.jpeg")
     assert full["context"]["steps"] == []
 

@@ -127,7 +127,7 @@ def render_variant(target: CdnTarget, the_plan: rendering.Plan) -> Variant:
     return variant_cache().get(
         (org.org_id, file.id),
         file.etag,
-        the_plan.key(),
+        the_plan.key,
         lambda: rendering.render(file.data, file.format, file.asset_type, the_plan, org.catalogue),
     )
 

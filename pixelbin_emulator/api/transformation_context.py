@@ -47,7 +47,10 @@ def get_context() -> Response:
     raw = request.args.get("url")
     if not raw:
         raise ValidationError("url is required: a CDN URL such as /v2/{cloudName}/t.flip()/a.jpeg")
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        raise ValidationError(f"url {raw!r} is not a URL") from None
     path = unquote(parts.path)
     org = current_org()
     target = resolve(path)

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
+import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,6 +25,7 @@ import pyvips
 from PIL import Image as PILImage
 
 from . import sharp_ops, standins, transformations
+from .assets import Limits
 from .errors import ForbiddenError, ValidationError
 from .media import content_type_for
 from .transformations import Catalogue, Operation, TransformationError
@@ -33,8 +38,10 @@ MAX_OUTPUT_SIDE = 10_000
 #: How deep merge layers may nest (a layer's ``tr`` that merges another layer, ...).
 MAX_LAYER_DEPTH = 3
 DPR_RANGE = (0.1, 5.0)
-#: Formats a render can write; ``bmp`` goes through Pillow (libvips has no BMP writer).
-OUTPUT_FORMATS = ("jpeg", "png", "webp", "avif", "tiff", "gif", "bmp")
+#: libvips keeps resolution in pixels per mm, at most 10,000,000 of them.
+MAX_DENSITY = 254_000_000
+#: sharp's range for composite offsets.
+MAX_MERGE_OFFSET = 100_000_000
 #: The format sharp writes when asked to keep the input's: SVG renders to PNG and HEIF/HEIC to
 #: sharp's HEIF writer, whose default compression is AV1 (AVIF).
 _KEEP_AS = {"svg": "png", "heic": "avif"}
@@ -97,13 +104,15 @@ class Layer:
 
 @dataclass(frozen=True)
 class Plan:
+    """Everything a render needs besides the original: made by :func:`plan`, immutable."""
+
     steps: tuple[Step, ...]
     dpr: float = 1.0
     #: The format ``?f_auto=true`` chose from the Accept header, or None.
     auto_format: str | None = None
-    #: Merge layers by their ``i`` value.
+    #: Merge layers by their ``i`` and ``tr`` values (:func:`layer_name`).
     layers: Mapping[str, Layer] = field(default_factory=dict)
-    max_input_pixels: int = 40_000_000
+    max_input_pixels: int = Limits().max_image_pixels
 
     @property
     def stand_in(self) -> bool:
@@ -111,6 +120,7 @@ class Plan:
             not s.is_basic for layer in self.layers.values() for s in layer.steps
         )
 
+    @functools.cached_property
     def key(self) -> tuple:
         """What, besides the original's version, decides the output: for the variant cache."""
         return (
@@ -119,6 +129,11 @@ class Plan:
             self.auto_format,
             tuple(sorted((name, _layer_key(layer)) for name, layer in self.layers.items())),
         )
+
+
+def layer_name(values: Mapping[str, Any]) -> str:
+    """How a merge step names its layer in :attr:`Plan.layers`."""
+    return f"{values['i']}~{values.get('tr') or ''}"
 
 
 def _layer_key(layer: Layer) -> tuple:
@@ -156,12 +171,21 @@ class StepInfo:
     def metadata(self) -> dict[str, Any]:
         """What sharp's ``metadata()`` says of this step's output, encoded as it would be."""
         data = encode(self.image, self.format, self.quality, self.density)
-        return {"format": self.format, "size": len(data), **describe(data)}
+        try:
+            decoded = pyvips.Image.new_from_buffer(data, "")
+        except pyvips.Error:  # BMP: libvips reads the pixels it wrote instead
+            decoded = sharp_ops.finish(self.image).copy(
+                xres=(self.density or 72) / 25.4, yres=(self.density or 72) / 25.4
+            )
+        return {"format": self.format, "size": len(data), **_header(decoded)}
 
 
 def describe(data: bytes) -> dict[str, Any]:
     """sharp-style metadata of encoded image bytes (header only)."""
-    image = pyvips.Image.new_from_buffer(data, "")
+    return _header(pyvips.Image.new_from_buffer(data, ""))
+
+
+def _header(image: pyvips.Image) -> dict[str, Any]:
     fields = image.get_fields()
     density = round(image.xres * 25.4) if image.xres > 1.0 else 72
     info: dict[str, Any] = {
@@ -196,6 +220,8 @@ def parse_dpr(raw: str | None, client_hint: str | None = None) -> float:
             hinted = float(client_hint) if client_hint else 1.0
         except ValueError:
             hinted = 1.0
+        if not math.isfinite(hinted):
+            hinted = 1.0
         return min(max(hinted, DPR_RANGE[0]), DPR_RANGE[1])
     try:
         value = float(raw)
@@ -226,6 +252,11 @@ def auto_format(accept: str) -> str | None:
 # --------------------------------------------------------------------------- planning
 
 
+_PLAN_CACHE_SIZE = 1024
+_plans: OrderedDict[tuple, tuple[Catalogue, Plan]] = OrderedDict()
+_plans_lock = threading.Lock()
+
+
 def plan(
     pattern: str,
     org: Any,
@@ -233,7 +264,28 @@ def plan(
     dpr: float = 1.0,
     auto: str | None = None,
 ) -> Plan:
-    """Parse, expand and check a URL pattern for ``org``; raises before any decoding."""
+    """Parse, expand and check a URL pattern for ``org``; raises before any decoding.
+
+    Plans of patterns made of ``t.*`` steps alone depend on nothing the org can change, so
+    they are remembered (a cache hit on the CDN then costs a dictionary lookup, not a parse).
+    """
+    key = (pattern, id(org.catalogue), dpr, auto, org.limits.max_image_pixels)
+    with _plans_lock:
+        known = _plans.get(key)
+        # The catalogue is held and compared too, so a recycled id() can never match.
+        if known is not None and known[0] is org.catalogue:
+            _plans.move_to_end(key)
+            return known[1]
+    made = _plan(pattern, org, dpr=dpr, auto=auto)
+    if all(step.is_basic and step.preset is None for step in made.steps) and not made.layers:
+        with _plans_lock:
+            _plans[key] = (org.catalogue, made)
+            if len(_plans) > _PLAN_CACHE_SIZE:
+                _plans.popitem(last=False)
+    return made
+
+
+def _plan(pattern: str, org: Any, *, dpr: float, auto: str | None) -> Plan:
     try:
         ops = transformations.parse(pattern)
         if len(ops) > MAX_OPERATIONS:
@@ -341,7 +393,7 @@ def _check_steps(steps: list[Step], org: Any, dpr: float, depth: int) -> dict[st
         values = typed_values(org.catalogue, step)
         _check_basic(step, values, dpr)
         if step.name == "merge" and values.get("i"):
-            layers[values["i"]] = _layer(values, org, dpr, depth, step)
+            layers[layer_name(values)] = _layer(values, org, dpr, depth, step)
     return layers
 
 
@@ -363,10 +415,16 @@ def _check_basic(step: Step, v: Mapping[str, Any], dpr: float) -> None:
         raise RenderError(f"median size {v['s']} is not between 1 and 1000 {where}")
     elif step.name == "blur" and not 0.3 <= v["s"] * step_dpr <= 1000:
         raise RenderError(f"blur sigma {v['s'] * step_dpr:g} is not between 0.3 and 1000 {where}")
-    elif step.name == "density" and v["d"] <= 0:
-        raise RenderError(f"density {v['d']} is not a positive number {where}")
+    elif step.name == "density" and not 0 < v["d"] <= MAX_DENSITY:
+        raise RenderError(f"density {v['d']} is not between 1 and {MAX_DENSITY} {where}")
     elif step.name == "extract" and (v["w"] <= 0 or v["h"] <= 0):
         raise RenderError(f"extract needs a positive width and height {where}")
+    elif step.name == "merge" and any(
+        abs(v[key]) > MAX_MERGE_OFFSET for key in ("t", "l", "w", "h")
+    ):
+        raise RenderError(f"merge offsets and sizes are limited to ±{MAX_MERGE_OFFSET} {where}")
+    elif step.name == "merge" and (v["w"] < 0 or v["h"] < 0):
+        raise RenderError(f"merge width and height cannot be negative {where}")
     elif step.name == "extract" and v.get("bbox"):
         raise RenderError(f"extract's bbox is not supported by the emulator {where}")
 
@@ -675,7 +733,7 @@ def _merge(
 ) -> pyvips.Image:
     """``composite``: the layer is the file ``i`` after its ``tr`` steps, or a ``bg`` box."""
     if v.get("i"):
-        layer_spec = the_plan.layers[v["i"]]
+        layer_spec = the_plan.layers[layer_name(v)]
         sub_plan = Plan(
             layer_spec.steps,
             dpr=the_plan.dpr,
