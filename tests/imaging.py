@@ -2,7 +2,9 @@
 
 The originals are drawn with libvips arithmetic (no randomness, no files in the repo): a
 photo-like JPEG (smooth gradients plus fine detail, so kernels and sharpening differ measurably),
-an RGBA PNG with a soft alpha ramp, a WebP, and a small RGBA logo to merge.
+an RGBA PNG with a soft alpha ramp, a WebP, a small RGBA logo to merge, a PNG with a flat frame
+to trim, a 16-bit greyscale PNG, a two-frame GIF and an SVG. The benchmarks' large JPEGs add
+seeded noise, so they weigh what camera files do.
 """
 
 from __future__ import annotations
