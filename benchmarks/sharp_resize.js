@@ -4,7 +4,8 @@
 //   node sharp_resize.js throughput FILE CONCURRENCY SECONDS FIRST_WIDTH
 //     keeps CONCURRENCY resizes in flight for SECONDS: each decodes FILE, resizes it to a width
 //     no other request used (FIRST_WIDTH, FIRST_WIDTH + 1, ...) and encodes a JPEG with sharp's
-//     defaults, as the emulator does for `t.resize(w:N)`. Prints {"requests", "seconds", "rps"}.
+//     defaults, as the emulator does for `t.resize(w:N)`. Prints {"requests", "seconds", "rps",
+//     "cpu_ms"} (the process's CPU time per resize).
 //   node sharp_resize.js memory FILE WIDTH
 //     one resize to WIDTH; prints the growth of the process's peak RSS ({"peak_growth_bytes"}).
 "use strict";
@@ -23,6 +24,7 @@ async function throughput(file, concurrency, seconds, firstWidth) {
   let next = firstWidth;
   let done = 0;
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const deadline = Date.now() + seconds * 1000;
   async function worker() {
     while (Date.now() < deadline) {
@@ -33,7 +35,9 @@ async function throughput(file, concurrency, seconds, firstWidth) {
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  return { requests: done, seconds: elapsed, rps: done / elapsed };
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000 / done;
+  return { requests: done, seconds: elapsed, rps: done / elapsed, cpu_ms: cpuMs };
 }
 
 async function memory(file, width) {
