@@ -2,9 +2,11 @@
 
 Every case is rendered twice: by the emulator over HTTP (`GET /v2/{cloud}/{pattern}/{file}`) and
 by real sharp through `tests/js/sharp_reference.js` (one sharp call per step, in URL order). They
-must agree on width, height, format and alpha, and the decoded pixels must lie within a mean
-absolute difference (per channel, 0-255, alpha premultiplied) set per operation in `TOLERANCE`:
-the tightest the engine achieves, measured. All sharp work runs in one node process per module.
+must agree on width, height, format, channels, bit depth, frames and density, and the decoded
+pixels must lie within a mean absolute difference (per channel, 0-255, alpha premultiplied) set
+per operation in `TOLERANCE`: the tightest the engine achieves, measured. What sharp refuses must
+be a 400; known differences are strict xfails (they fail once fixed, to be promoted). All sharp
+work runs in one node process per module (per xdist worker).
 
 `SHARPDIFF_REPORT=path.json python -m pytest tests/test_transform_vs_sharp.py` writes the
 measured figure of every case (the table in docs/transformations.md comes from it).
