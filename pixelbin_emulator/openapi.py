@@ -354,7 +354,7 @@ SCHEMAS["PlaygroundAsset"] = obj(
 _ERROR_MEANINGS = {
     400: "Bad input (wrong types, invalid names, rule violations); state is unchanged",
     401: "Missing or invalid credentials (on the CDN: a private file without a signature)",
-    403: "Signature invalid or expired, or access denied",
+    403: "Signature invalid or expired, access denied, or module credentials missing",
     404: "Not found",
     409: "Conflicts with something that exists",
     413: "Request body larger than the server accepts",

@@ -21,8 +21,12 @@ class CloudName(BaseConverter):
 
     For the CDN's version-less form (``/{cloudName}/{pattern}/{filePath}``, which the SDK's
     ``url_to_obj`` reads as v1): any other first segment does not match, so the route cannot
-    shadow the API's own paths, whose static segments are tried first anyway.
+    shadow the API's own paths, whose static segments are tried first anyway. The regex keeps
+    the emulator's own first segments out before that, so a method those paths do not serve
+    stays their 404 or 405 (werkzeug checks methods before converters).
     """
+
+    regex = r"(?!(?:_emulator|service|v1|v2|openapi\.json)(?:/|$))[^/]+"
 
     def to_python(self, value: str) -> str:
         emulator = current_app.extensions["pixelbin_emulator"]["emulator"]
