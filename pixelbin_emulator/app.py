@@ -20,7 +20,7 @@ from .api.context import EXTENSION_KEY, external_base
 from .api.control import bp as control_bp
 from .api.errors import register_error_handlers
 from .api.middleware import install as install_request_hooks
-from .api.routing import AnyPath
+from .api.routing import AnyPath, CloudName
 from .core.emulator import Emulator
 from .core.render_cache import MB, VariantCache
 from .openapi import openapi_document
@@ -56,6 +56,7 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.url_map.converters["path"] = AnyPath
+    app.url_map.converters["cloud"] = CloudName
     app.extensions[EXTENSION_KEY] = {
         "emulator": emulator if emulator is not None else default_emulator(),
         "settings": settings,

@@ -354,7 +354,7 @@ SCHEMAS["PlaygroundAsset"] = obj(
 _ERROR_MEANINGS = {
     400: "Bad input (wrong types, invalid names, rule violations); state is unchanged",
     401: "Missing or invalid credentials (on the CDN: a private file without a signature)",
-    403: "Signature invalid or expired, or access denied",
+    403: "Signature invalid or expired, access denied, or module credentials missing",
     404: "Not found",
     409: "Conflicts with something that exists",
     413: "Request body larger than the server accepts",
@@ -779,9 +779,16 @@ def _uploads() -> dict[str, dict[str, Schema]]:
 
 
 def _cdn_get(operation_id: str, version: str) -> Schema:
+    prefix = f"/{version}" if version else ""
+    parameters = [path_param("cdn_path", "`{cloudName}[/{zone}]/{pattern}/{fileId}`")]
+    if not version:
+        parameters = [
+            path_param("cloud_name", "The org's cloud name"),
+            path_param("cdn_path", "`[{zone}/]{pattern}/{fileId}`"),
+        ]
     return operation(
         operation_id,
-        f"The CDN: `/{version}/{{cloudName}}[/{{zone}}]/{{pattern}}/{{fileId}}`; signed URLs add "
+        f"The CDN: `{prefix}/{{cloudName}}[/{{zone}}]/{{pattern}}/{{fileId}}`; signed URLs add "
         "`pbs`, `pbe`, `pbt`. `original` serves the stored bytes; any other pattern is checked "
         "(400 before decoding when invalid) and rendered: `t.*` steps as sharp 0.35 calls, "
         "presets expanded, AI modules as stand-ins (`X-Pixelbin-Emulator-Transformation: "
@@ -800,7 +807,7 @@ def _cdn_get(operation_id: str, version: str) -> Schema:
         },
         tag="cdn",
         parameters=[
-            path_param("cdn_path", "`{cloudName}[/{zone}]/{pattern}/{fileId}`"),
+            *parameters,
             query("pbs", STRING, "Signature of a signed URL"),
             query("pbe", STRING, "Expiry (epoch seconds) of a signed URL"),
             query("pbt", STRING, "Access key of a signed URL"),
@@ -815,6 +822,7 @@ def _cdn() -> dict[str, dict[str, Schema]]:
     return {
         "/v2/{cdn_path}": {"get": _cdn_get("cdn.serve", "v2")},
         "/v1/{cdn_path}": {"get": _cdn_get("cdn.serve_v1", "v1")},
+        "/{cloud_name}/{cdn_path}": {"get": _cdn_get("cdn.serve_versionless", "")},
         "/service/platform/transformation/context": {
             "get": operation(
                 "transformation_context.get_context",

@@ -247,9 +247,17 @@ def test_ai_modules_are_stand_ins_and_credentials_are_required(sdk, cdn):
     assert get(f"{cdn}/remove.bg()/photo.jpeg").status_code == 200
 
 
-def test_v1_urls_are_served(cdn):
+def test_v1_and_version_less_urls_are_served(cdn, pixelbin_emulator):
+    from pixelbin.utils.url import url_to_obj
+
     v1 = cdn.replace("/v2/", "/v1/")
     assert size_of(get(f"{v1}/t.resize(w:8)/photo.jpeg").content) == (8, 6)
+    bare = cdn.replace("/v2/", "/")
+    assert url_to_obj(f"{bare}/t.resize(w:8)/photo.jpeg")["version"] == "v1"
+    assert size_of(get(f"{bare}/t.resize(w:8)/photo.jpeg").content) == (8, 6)
+    assert assert_error(get(f"{pixelbin_emulator.url}/no-such-cloud/original/photo.jpeg"), 404)
+    # The emulator's own paths keep their answers for methods they do not serve.
+    assert_error(requests.delete(f"{pixelbin_emulator.url}/_emulator/orgs/-1", timeout=5), 404)
 
 
 def test_url_upload_of_a_transformed_url_stores_the_transformed_bytes(sdk, cdn):

@@ -167,3 +167,10 @@ def serve(cdn_path: str) -> Response:
 def serve_v1(cdn_path: str) -> Response:
     """The same CDN under ``/v1/``, the version the SDKs' url utilities also accept."""
     return _serve("v1/" + cdn_path)
+
+
+@bp.get("/<cloud:cloud_name>/<path:cdn_path>")
+@operation("getCdnFile")
+def serve_versionless(cloud_name: str, cdn_path: str) -> Response:
+    """``/{cloudName}[/{zone}]/{pattern}/{filePath}``: what ``url_to_obj`` parses as v1."""
+    return _serve(f"v1/{cloud_name}/{cdn_path}")
