@@ -1,4 +1,4 @@
-"""Figure 7: the CDN's transformation renders (issue 10), against sharp in the same run.
+"""Figure 10: the CDN's transformation renders (issue 10), against sharp in the same run.
 
 (a) Uncached renders: keep-alive GETs of ``t.resize(w:N)`` of a 2-megapixel JPEG, a width no
     other request used (so every request renders), from ``CONNECTIONS`` connections; the floor is
@@ -189,7 +189,7 @@ def renders(url: str, pid: int, folder: Path, seconds: float, turns: int = 3) ->
     cpu_ms = (_cpu(pid) - cpu_before) * 1000 / max(served, 1)
     sharp_cpu_ms = min(run["cpu_ms"] for run in floor)
     return ratio_row(
-        "7",
+        "10",
         "uncached t.resize(w:N) of a 2 MP JPEG over HTTP vs sharp in-process, renders/s",
         max(emulator),
         max(run["rps"] for run in floor),
@@ -227,7 +227,7 @@ def cache_hits(url: str, pid: int, seconds: float) -> Row:
     cpu = min(r.server_cpu_ms or 0 for r in hits)
     floor_cpu = min(r.server_cpu_ms or 0 for r in originals_)
     return ratio_row(
-        "7",
+        "10",
         f"cached variant ({len(body):,} B) vs the file's original URL ({len(original_body):,} B)",
         best.rps,
         best_floor.rps,
@@ -243,7 +243,7 @@ def cache_hits(url: str, pid: int, seconds: float) -> Row:
 
 def thumbnail_memory(url: str, pid: int, folder: Path) -> Row:
     if not reset_peak(pid):
-        return not_available("7", "24 MP thumbnail memory", "cannot reset VmHWM")
+        return not_available("10", "24 MP thumbnail memory", "cannot reset VmHWM")
     time.sleep(0.2)
     before = proc_status(pid)
     started = time.perf_counter()
@@ -253,7 +253,7 @@ def thumbnail_memory(url: str, pid: int, folder: Path) -> Row:
     growth = proc_status(pid)["VmHWM"] - before["VmRSS"]
     sharp_growth = _node("memory", str(folder / "photo-24mp.jpeg"), "400")["peak_growth_bytes"]
     row = ratio_row(
-        "7",
+        "10",
         "24 MP JPEG to a 400 px thumbnail: server peak RSS growth vs sharp's",
         growth / MB,
         sharp_growth / MB,
@@ -266,7 +266,7 @@ def thumbnail_memory(url: str, pid: int, folder: Path) -> Row:
 
 def run(seconds: float = 5.0) -> list[Row]:
     if shutil.which("node") is None or not SHARP.is_dir():
-        return [not_available("7", "transformations", "needs node and npm ci --prefix tests/js")]
+        return [not_available("10", "transformations", "needs node and npm ci --prefix tests/js")]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         seed = _seed(folder)

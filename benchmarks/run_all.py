@@ -27,7 +27,7 @@ FIGURES: list[tuple[str, str, Callable[[], list[Row]]]] = [
     ("4", "memory per file", bench_memory.run),
     ("5", "fixture overhead", bench_fixture.run),
     ("6", "start-up", bench_startup.run),
-    ("7", "transformations", bench_transform.run),
+    ("10", "transformations", bench_transform.run),
 ]
 
 
