@@ -780,7 +780,14 @@ def _uploads() -> dict[str, dict[str, Schema]]:
 
 def _cdn_get(operation_id: str, version: str) -> Schema:
     prefix = f"/{version}" if version else ""
-    parameters = [path_param("cdn_path", "`{cloudName}[/{zone}]/{pattern}/{fileId}`")]
+    parameters = [
+        path_param(
+            "cdn_path",
+            "`{cloudName}[/{zone}]/{pattern}/{fileId}`; on an org's custom domain "
+            "`[{zone}/]{pattern}/{fileId}`. URL Translation Worker paths (`.../wrkr/...`) are "
+            "not emulated: 404",
+        )
+    ]
     if not version:
         parameters = [
             path_param("cloud_name", "The org's cloud name"),
@@ -1086,6 +1093,7 @@ SCHEMAS |= {
         }
     ),
     "ControlOrgs": obj({"items": {"type": "array", "items": ref("ControlOrg")}}),
+    "ControlDomain": obj({"host": STRING, "orgId": INTEGER}),
     "Removed": obj({"removed": {"type": "integer", "minimum": 0}}),
     "JournalEntry": obj(
         {
@@ -1207,6 +1215,34 @@ def _control() -> dict[str, dict[str, Schema]]:
             "delete": _control_op(
                 "drop_org", "Drop an org", 200, ref("ControlOrg"), (401, 404), parameters=[org_id]
             ),
+        },
+        f"{CONTROL}/domains": {
+            "get": _control_op(
+                "list_domains",
+                "Custom domains (of one org with orgId)",
+                200,
+                items_of("ControlDomain"),
+                (400, 401, 404),
+                parameters=[org_filter],
+            ),
+            "post": _control_op(
+                "map_domain",
+                "Serve an org's CDN URLs on a host without the cloud name",
+                201,
+                ref("ControlDomain"),
+                (400, 401, 404, 409, 413),
+                body=json_body(obj({"host": STRING, "orgId": INTEGER})),
+            ),
+        },
+        f"{CONTROL}/domains/{{host}}": {
+            "delete": _control_op(
+                "unmap_domain",
+                "Forget a custom domain",
+                200,
+                ref("ControlDomain"),
+                (401, 404),
+                parameters=[path_param("host", "The custom domain")],
+            )
         },
         f"{CONTROL}/reset": {
             "post": _control_op(
@@ -1439,7 +1475,10 @@ def _document() -> Schema:
             "title": "Pixelbin emulator",
             "version": "1.0",
             "description": "The Pixelbin asset API as this emulator serves it. Errors are "
-            "`{message, status, code: 'CG-0<status>', exception}`.",
+            "`{message, status, code: 'CG-0<status>', exception}`. CORS: the public upload "
+            "routes and the CDN (and the platform API with `--cors-platform`) answer a "
+            "preflight `OPTIONS` with 204, or 403 in the error format for an origin or route "
+            "browsers may not use; a CDN path on a custom domain has no cloud name.",
         },
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "security": [{"apiSecret": []}],

@@ -265,6 +265,9 @@ def test_url_upload_of_a_transformed_url_stores_the_transformed_bytes(sdk, cdn):
         url=f"{cdn}/t.resize(w:20)~t.toFormat(f:png)/photo.jpeg", name="small"
     )
     assert (stored["format"], stored["width"], stored["height"]) == ("png", 20, 15)
+    bare = cdn.replace("/v2/", "/")
+    again = sdk.assets.urlUpload(url=f"{bare}/t.resize(w:10)/photo.jpeg", name="smaller")
+    assert (again["format"], again["width"]) == ("jpeg", 10)
 
 
 def test_transformation_context_describes_each_step(sdk, cdn, pixelbin_emulator):
