@@ -29,6 +29,16 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(ENV_PREFIX + name.upper().replace("-", "_"), default)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError("must be between 0 and 86400 seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pixelbin-emulator",
@@ -56,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--admin-token",
         default=_env("admin-token"),
         help="protect the control plane (/_emulator/): it then wants 'Authorization: Bearer TOKEN'",
+    )
+    parser.add_argument(
+        "--prediction-latency",
+        type=_seconds,
+        default=_env("prediction-latency", "0.5"),
+        help="seconds from a prediction job's creation to its completion (default 0.5)",
     )
     parser.add_argument(
         "--cors-origins",
@@ -154,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             external_url=args.external_url,
             allow_fetch=args.allow_fetch,
             admin_token=args.admin_token or None,
+            prediction_latency=args.prediction_latency,
             cors_origins=parse_origins(args.cors_origins),
             cors_platform=args.cors_platform,
             connection_limit=args.connection_limit,

@@ -21,6 +21,9 @@ class Settings:
     #: When set, the control plane (``/_emulator/``, except health and ready) wants
     #: ``Authorization: Bearer <admin_token>``.
     admin_token: str | None = None
+    #: Seconds from a prediction job's creation to its completion on the emulator's clock (the
+    #: control plane overrides it per org and per model).
+    prediction_latency: float = 0.5
     #: Origins browsers may call the public upload routes and the CDN from (CORS): ``"*"`` any
     #: origin, without credentials (the default, as a public CDN answers); otherwise exact
     #: origins or globs (``http://localhost:*``), echoed with credentials allowed; empty: none.
