@@ -11,6 +11,7 @@ from .api import (
     folders,
     modules,
     organization,
+    predictions,
     presets,
     signed_uploads,
     transformation_context,
@@ -18,6 +19,8 @@ from .api import (
 )
 from .api.context import EXTENSION_KEY, external_base
 from .api.control import bp as control_bp
+from .api.control_predictions import bp as control_predictions_bp
+from .api.cors import install as install_cors
 from .api.errors import register_error_handlers
 from .api.middleware import install as install_request_hooks
 from .api.routing import AnyPath, CloudName
@@ -38,6 +41,8 @@ BLUEPRINTS = (
     modules.bp,
     organization.bp,
     transformation_context.bp,
+    predictions.bp,
+    predictions.public_bp,
 )
 
 
@@ -64,8 +69,10 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
     }
     register_error_handlers(app)
     install_request_hooks(app, app.extensions[EXTENSION_KEY]["emulator"])
+    install_cors(app, settings)  # after the request hooks: a preflight is journaled, not faulted
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(control_bp)  # /_emulator/: not part of the emulated API
+    app.register_blueprint(control_predictions_bp)
     app.add_url_rule("/openapi.json", "openapi", openapi)
     return app

@@ -12,7 +12,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .api.cors import parse_origins
 from .app import create_app
+from .core.assets import MB, Limits
 from .core.emulator import Emulator
 from .core.errors import EmulatorError
 from .seeds import fixtures_dir, read_seed
@@ -25,6 +27,16 @@ _TRUE = {"1", "true", "yes", "on"}
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(ENV_PREFIX + name.upper().replace("-", "_"), default)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError("must be between 0 and 86400 seconds")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +68,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="protect the control plane (/_emulator/): it then wants 'Authorization: Bearer TOKEN'",
     )
     parser.add_argument(
+        "--prediction-latency",
+        type=_seconds,
+        default=_env("prediction-latency", "0.5"),
+        help="seconds from a prediction job's creation to its completion (default 0.5)",
+    )
+    parser.add_argument(
+        "--cors-origins",
+        default=_env("cors-origins", "*"),
+        help="origins browsers may call the upload routes and the CDN from: '*' (default), a "
+        "comma-separated list (globs allowed: http://localhost:*), or '' for none",
+    )
+    parser.add_argument(
+        "--cors-platform",
+        action="store_true",
+        default=(_env("cors-platform", "") or "").lower() in _TRUE,
+        help="let browsers call the platform API too (it wants the API secret: off by default)",
+    )
+    parser.add_argument(
+        "--custom-domain",
+        action="append",
+        metavar="HOST",
+        help="serve the first org's CDN URLs on HOST without the cloud name (repeatable)",
+    )
+    parser.add_argument(
         "--transform-cache-mb",
         type=int,
         default=int(_env("transform-cache-mb", "256") or 0),
@@ -64,7 +100,42 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--threads", type=int, default=int(_env("threads", str(DEFAULT_THREADS)) or 1)
     )
+    defaults = Settings()
+    parser.add_argument(
+        "--connection-limit",
+        type=_positive_int,
+        default=_env("connection-limit", str(defaults.connection_limit)),
+        help="open connections served at once, idle keep-alive ones included",
+    )
+    parser.add_argument(
+        "--channel-timeout",
+        type=_positive_int,
+        default=_env("channel-timeout", str(defaults.channel_timeout)),
+        help="seconds an idle connection is kept open",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive_int,
+        default=_env("header-timeout", str(defaults.header_timeout)),
+        help="seconds a client may take to send a request's headers",
+    )
+    parser.add_argument(
+        "--max-pending-upload-mb",
+        type=_positive_int,
+        default=_env("max-pending-upload-mb", str(Limits().max_pending_upload_bytes // MB)),
+        help="MB the parts of unfinished signed uploads may hold together (past it: 413)",
+    )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
 
 
 def _seed_document(args: argparse.Namespace) -> tuple[dict, Path]:
@@ -87,11 +158,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         doc, base_dir = _seed_document(args)
-        emulator = Emulator(doc, seed_dir=base_dir)
+        limits = Limits(max_pending_upload_bytes=args.max_pending_upload_mb * MB)
+        emulator = Emulator(doc, seed_dir=base_dir, limits=limits)
+        orgs = emulator.orgs()
+        env_domains = (_env("custom-domain", "") or "").replace(",", " ").split()
+        for host in args.custom_domain or env_domains:
+            if not orgs:
+                raise EmulatorError("--custom-domain needs an org in the seed")
+            emulator.map_domain(host, orgs[0].org_id)
         settings = Settings(
             external_url=args.external_url,
             allow_fetch=args.allow_fetch,
             admin_token=args.admin_token or None,
+            prediction_latency=args.prediction_latency,
+            cors_origins=parse_origins(args.cors_origins),
+            cors_platform=args.cors_platform,
+            connection_limit=args.connection_limit,
+            channel_timeout=args.channel_timeout,
+            header_timeout=args.header_timeout,
             transform_cache_mb=max(args.transform_cache_mb, 0),
         )
         server = LiveServer(
@@ -110,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"apiSecret={org.api_secret} accessKey={org.access_key}",
             flush=True,
         )
+        for host in emulator.domains(org.org_id):
+            print(f"    custom domain {host}: /v2[/{{zone}}]/{{pattern}}/{{filePath}}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -265,6 +265,9 @@ def test_url_upload_of_a_transformed_url_stores_the_transformed_bytes(sdk, cdn):
         url=f"{cdn}/t.resize(w:20)~t.toFormat(f:png)/photo.jpeg", name="small"
     )
     assert (stored["format"], stored["width"], stored["height"]) == ("png", 20, 15)
+    bare = cdn.replace("/v2/", "/")
+    again = sdk.assets.urlUpload(url=f"{bare}/t.resize(w:10)/photo.jpeg", name="smaller")
+    assert (again["format"], again["width"]) == ("jpeg", 10)
 
 
 def test_transformation_context_describes_each_step(sdk, cdn, pixelbin_emulator):
@@ -292,3 +295,15 @@ def test_cache_size_comes_from_the_flag_or_the_environment(monkeypatch):
     assert build_parser().parse_args(["--transform-cache-mb", "8"]).transform_cache_mb == 8
     monkeypatch.setenv("PIXELBIN_EMULATOR_TRANSFORM_CACHE_MB", "16")
     assert build_parser().parse_args([]).transform_cache_mb == 16
+
+
+def test_a_private_files_variants_need_a_signed_url_too(sdk, cdn, pixelbin_emulator):
+    from pixelbin.utils.security import sign_url
+
+    sdk.assets.fileUpload(file=picture(), name="secret", access="private")
+    url = f"{cdn}/t.resize(w:16)/secret.jpeg"
+    signed = sign_url(url, 60, pixelbin_emulator.access_key, pixelbin_emulator.api_secret)
+    first = get(signed)
+    assert first.status_code == 200 and size_of(first.content) == (16, 12)
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    assert_error(get(url), 401)  # the cached variant is not served without the signature

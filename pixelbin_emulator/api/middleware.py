@@ -4,6 +4,10 @@ The control plane (``/_emulator/...``) is neither faulted nor journaled. The hot
 fault rules, is one ``perf_counter`` before and one journal append after the request: the
 operation name is cached per endpoint and the org is the one authentication already found.
 
+A latency fault does not sleep on the worker thread when the server offers to park the request
+(``environ[DEFER_KEY]``, see server.py): the request is run again after the delay, and the
+fault's other effects (drop, status) apply then.
+
 A dropped connection is a response whose body raises waitress's ``ClientDisconnected`` on the
 first read: waitress has written nothing yet, so it closes the socket and the client sees the
 connection end without an answer, as it would when a load balancer drops it.
@@ -26,12 +30,16 @@ from ..core.emulator import Emulator
 from ..core.errors import NotFoundError
 from ..core.faults import FaultRule
 from ..core.orgs import Org
+from ..server import DEFER_KEY, RESUME_KEY
 from .context import org_for_authorization
+from .cors import is_preflight
 
 CONTROL_PREFIX = "/_emulator/"
 
 #: Endpoints whose view function is not named after the operation (an SDK method name).
 OPERATIONS = {"cdn.serve": "getCdnFile"}
+#: The operation of a CORS preflight, whatever route it asks about.
+PREFLIGHT = "corsPreflight"
 
 
 def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -54,8 +62,8 @@ def operation_of(endpoint: str, view: Callable[..., Any] | None) -> str:
 
 
 def request_org(em: Emulator) -> Org | None:
-    """The org a request is for, without failing: authenticated, by API secret, CDN cloud name
-    or the ``pbo`` of a signed upload URL."""
+    """The org a request is for, without failing: authenticated, by API secret, CDN custom
+    domain or cloud name, or the ``pbo`` of a signed upload URL."""
     org = g.get("org")
     if org is not None:
         return org
@@ -65,7 +73,7 @@ def request_org(em: Emulator) -> Org | None:
         return org
     path = request.path
     if path.startswith(("/v2/", "/v1/")):
-        return em.org_by_cloud_name(path.split("/", 3)[2])
+        return em.org_by_host(request.host) or em.org_by_cloud_name(path.split("/", 3)[2])
     by_cloud = em.org_by_cloud_name(path.split("/", 2)[1]) if path.count("/") >= 3 else None
     if by_cloud is not None:
         return by_cloud
@@ -146,27 +154,42 @@ class RequestHooks:
         if request.path.startswith(CONTROL_PREFIX):
             return None
         ctx = g._get_current_object()  # type: ignore[attr-defined]
-        ctx.pixelbin_start = time.perf_counter()
-        em = self.emulator
-        if not em.faults.active:
-            return None
-        org = request_org(em)
-        rule = em.faults.check(
-            self.operation(request.endpoint),
-            request.method,
-            request.path,
-            org.org_id if org else None,
-        )
-        if rule is None:
-            return None
+        resumed = request.environ.get(RESUME_KEY)
+        if resumed is not None:  # back from a latency fault: the rule was decided on arrival
+            rule, ctx.pixelbin_start = resumed
+        else:
+            ctx.pixelbin_start = time.perf_counter()
+            rule = self._fault_for(request)
+            if rule is None:
+                return None
+            if rule.latency:
+                defer = request.environ.get(DEFER_KEY)
+                if defer is not None:
+                    # Raises: the server parks the request and runs it again after the delay,
+                    # without holding a worker thread meanwhile (see server.py).
+                    defer(rule.latency, (rule, ctx.pixelbin_start))
+                time.sleep(rule.latency)  # served by something else, e.g. Flask's test client
         ctx.pixelbin_fault = rule.id
-        if rule.latency:
-            time.sleep(rule.latency)
         if rule.drop:
             return _dropped(rule)
         if rule.status is not None:
             return _fault_response(rule)
         return None
+
+    def _fault_for(self, request: Request) -> FaultRule | None:
+        """The fault rule this request fires, if any (counted against every matching rule)."""
+        em = self.emulator
+        if not em.faults.active:
+            return None
+        if is_preflight(request):  # never faulted: a rule for the PUT is kept for the PUT
+            return None
+        org = request_org(em)
+        return em.faults.check(
+            self.operation(request.endpoint),
+            request.method,
+            request.path,
+            org.org_id if org else None,
+        )
 
     def after(self, response: Response) -> Response:
         ctx = g._get_current_object()  # type: ignore[attr-defined]
@@ -182,7 +205,7 @@ class RequestHooks:
             path=request.path,
             query=request.environ.get("QUERY_STRING", ""),
             status=0 if dropped else response.status_code,
-            operation=self.operation(request.endpoint),
+            operation=PREFLIGHT if is_preflight(request) else self.operation(request.endpoint),
             org_id=org.org_id if org else None,
             duration=time.perf_counter() - start,
             request_body=_request_excerpt(request),

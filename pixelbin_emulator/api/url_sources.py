@@ -4,6 +4,9 @@
 emulator's own CDN URLs always work (a transformation URL gives the transformed bytes). Any
 other http(s) URL is fetched only when fetching is enabled (``--allow-fetch``), with a timeout
 and a size limit.
+
+A URL written without a scheme, as in the docs' own example (``www.dummy.com/image.png``), is
+read as ``https://`` (a stub for its ``http://`` spelling also serves it).
 """
 
 from __future__ import annotations
@@ -11,17 +14,23 @@ from __future__ import annotations
 import base64
 import binascii
 import mimetypes
+import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, unquote_to_bytes, urlsplit
 
-from flask import g, request
+from flask import g
 
 from ..core.errors import EmulatorError, ValidationError
 from ..core.url_stubs import UrlStub
 from . import cdn
-from .context import emulator, settings
+from .context import emulator, request_host, settings
+
+#: ``host[:port]`` opening a URL written without a scheme (a dotted name or ``localhost``).
+_BARE_HOST = re.compile(
+    r"(?:localhost|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::[0-9]{1,5})?(?=[/?#]|$)"
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,10 @@ class Fetched:
 
 def fetch(url: str) -> Fetched:
     """What ``url`` holds, or a 400 saying why it cannot be had."""
+    spellings = [url]
+    if "://" not in url and _BARE_HOST.match(url):
+        spellings = [f"https://{url}", f"http://{url}"]
+        url = spellings[0]
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "data":
@@ -44,9 +57,15 @@ def fetch(url: str) -> Fetched:
     if scheme not in ("http", "https") or not parts.netloc:
         raise ValidationError(f"url {url!r} is not an http(s) or data: URL")
     filename = unquote(parts.path.rsplit("/", 1)[-1]) or None
-    if _is_own(parts.netloc) and parts.path.startswith(("/v2/", "/v1/")):
+    custom_domain = emulator().org_by_host(parts.netloc) is not None
+    cdn_path = parts.path
+    if not cdn_path.startswith(("/v2/", "/v1/")) and cdn_path.count("/") >= 3:
+        first = unquote(cdn_path.split("/", 2)[1])
+        if emulator().org_by_cloud_name(first) is not None:
+            cdn_path = "/v1" + cdn_path  # the version-less form, read as v1
+    if (custom_domain or _is_own(parts.netloc)) and cdn_path.startswith(("/v2/", "/v1/")):
         try:
-            target = cdn.resolve(unquote(parts.path))
+            target = cdn.resolve(unquote(cdn_path), parts.netloc if custom_domain else "")
             the_plan = cdn.plan_for(target, dict(parse_qsl(parts.query)), {})
             cdn.check_access(target, parts.path, parts.query)
             if the_plan is None:
@@ -55,7 +74,7 @@ def fetch(url: str) -> Fetched:
             return Fetched(cdn.render_variant(target, the_plan).data, filename)
         except EmulatorError as error:
             raise ValidationError(f"url {url!r} could not be fetched: {error.message}") from None
-    stub = _stub(url)
+    stub = next(filter(None, map(_stub, spellings)), None)
     if stub is not None:
         if not 200 <= stub.status < 300:
             raise ValidationError(f"url {url!r} could not be fetched: HTTP {stub.status}")
@@ -70,7 +89,7 @@ def fetch(url: str) -> Fetched:
 
 def _is_own(netloc: str) -> bool:
     external = settings().external_url
-    own = {request.host.lower()}
+    own = {request_host().lower()}
     if external:
         own.add(urlsplit(external).netloc.lower())
     return netloc.lower() in own
