@@ -240,6 +240,9 @@ def test_ai_modules_are_stand_ins_and_credentials_are_required(sdk, cdn):
     erased = get(f"{cdn}/erase.bg()/photo.jpeg")
     assert erased.status_code == 200
     assert erased.headers["X-Pixelbin-Emulator-Transformation"] == "stand-in"
+    assert erased.headers["Content-Type"] == "image/png"  # the stand-in forces its format...
+    later = get(f"{cdn}/erase.bg()~t.toFormat(f:webp)/photo.jpeg")
+    assert later.headers["Content-Type"] == "image/webp"  # ...unless a later toFormat says
     assert "X-Pixelbin-Emulator-Transformation" not in get(f"{cdn}/t.flip()/photo.jpeg").headers
     body = assert_error(get(f"{cdn}/remove.bg()/photo.jpeg"), 403)
     assert "addCredentials" in body["message"]
