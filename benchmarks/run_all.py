@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable
 
 import bench_availability
+import bench_drop
 import bench_fixture
 import bench_listing
 import bench_memory
@@ -30,6 +31,7 @@ FIGURES: list[tuple[str, str, Callable[[], list[Row]]]] = [
     ("6", "start-up", bench_startup.run),
     ("10", "transformations", bench_transform.run),
     ("11.4-5", "availability under idle connections and latency faults", bench_availability.run),
+    ("8", "memory back after drop/reset", bench_drop.run),
 ]
 
 

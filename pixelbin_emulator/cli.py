@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import allocator
 from .api.cors import parse_origins
 from .app import create_app
 from .core.assets import MB, Limits
@@ -156,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Seed, then listen: the seed is loaded before the socket opens, so the first request the
     server answers already sees it (``/_emulator/ready`` is 200 from then on)."""
     args = build_parser().parse_args(argv)
+    allocator.return_large_blocks()  # RSS goes back down when files go (see allocator.py)
     try:
         doc, base_dir = _seed_document(args)
         limits = Limits(max_pending_upload_bytes=args.max_pending_upload_mb * MB)

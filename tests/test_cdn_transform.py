@@ -240,6 +240,9 @@ def test_ai_modules_are_stand_ins_and_credentials_are_required(sdk, cdn):
     erased = get(f"{cdn}/erase.bg()/photo.jpeg")
     assert erased.status_code == 200
     assert erased.headers["X-Pixelbin-Emulator-Transformation"] == "stand-in"
+    assert erased.headers["Content-Type"] == "image/png"  # the stand-in forces its format...
+    later = get(f"{cdn}/erase.bg()~t.toFormat(f:webp)/photo.jpeg")
+    assert later.headers["Content-Type"] == "image/webp"  # ...unless a later toFormat says
     assert "X-Pixelbin-Emulator-Transformation" not in get(f"{cdn}/t.flip()/photo.jpeg").headers
     body = assert_error(get(f"{cdn}/remove.bg()/photo.jpeg"), 403)
     assert "addCredentials" in body["message"]
@@ -307,3 +310,12 @@ def test_a_private_files_variants_need_a_signed_url_too(sdk, cdn, pixelbin_emula
     assert first.status_code == 200 and size_of(first.content) == (16, 12)
     assert first.headers["Cache-Control"] == "private, no-cache"
     assert_error(get(url), 401)  # the cached variant is not served without the signature
+
+
+def test_output_is_8_bit_srgb_even_without_pixel_steps(sdk, cdn):
+    deep = io.BytesIO()
+    Image.new("I;16", (8, 6), 40000).save(deep, "PNG")
+    sdk.assets.fileUpload(file=deep.getvalue(), name="deep")
+    for pattern in ("t.toFormat(f:png)", "t.flip()"):
+        rendered = Image.open(io.BytesIO(get(f"{cdn}/{pattern}/deep.png").content))
+        assert rendered.mode == "RGB", pattern  # sharp's output stage: 8-bit sRGB

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,14 @@ from .journal import DEFAULT_LIMIT, Journal
 from .orgs import Org
 from .predictions import Predictions
 from .url_stubs import UrlStubs
+
+#: The largest integer JavaScript clients (the JS SDK, browsers) read exactly: 2**53 - 1.
+MAX_ORG_ID = 9_007_199_254_740_991
+#: Cloud names are one URL path segment of ``/v2/{cloudName}/...``: the generated ones
+#: (``emulated-cloud-1f2e3d``) and the service's own (``red-scene-95b6ea``) fit this.
+_CLOUD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+#: Names, secrets and keys are identifiers, not documents.
+MAX_TEXT_LENGTH = 256
 
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 
@@ -43,12 +52,119 @@ class _Registry:
     by_cloud_name: dict[str, Org] = field(default_factory=dict)
     next_org_id: int = 1
 
+    def keeping(self, keep: Callable[[Org], bool]) -> _Registry:
+        """A new registry with the orgs ``keep`` accepts, numbering on from this one."""
+        kept = _Registry(next_org_id=self.next_org_id)
+        for org in self.orgs.values():
+            if keep(org):
+                kept.add(org)
+        return kept
+
+    def add(self, org: Org) -> None:
+        for taken, value, what in (
+            (self.orgs, org.org_id, "orgId"),
+            (self.by_secret, org.api_secret, "apiSecret"),
+            (self.by_access_key, org.access_key, "accessKey"),
+            (self.by_cloud_name, org.cloud_name, "cloudName"),
+        ):
+            if value in taken:
+                raise ConflictError(f"an org with this {what} exists already")
+        self.orgs[org.org_id] = org
+        self.by_secret[org.api_secret] = org
+        self.by_access_key[org.access_key] = org
+        self.by_cloud_name[org.cloud_name] = org
+        self.next_org_id = max(self.next_org_id, org.org_id + 1)
+
+
+def _check_text(value: Any, what: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be a string")
+    if len(value) > MAX_TEXT_LENGTH or not value.isprintable():
+        raise ValidationError(
+            f"{what} must be at most {MAX_TEXT_LENGTH} printable characters on one line"
+        )
+
+
+class OrgStaging:
+    """Orgs being built aside (a reset, an import) in a registry that is not live yet.
+
+    Numbering and clashes are checked against that registry, which already holds the orgs that
+    will stay, so what loads here is exactly what the swap makes live.
+    """
+
+    def __init__(self, emulator: Emulator, registry: _Registry, ids: IdFactory) -> None:
+        self._emulator = emulator
+        self._registry = registry
+        self.ids = ids
+        self.clock = emulator.clock
+
+    def number_after(self, org_ids: Iterable[int]) -> None:
+        """Number the orgs created without an ``orgId`` after these (valid) ones."""
+        valid = [org_id for org_id in org_ids if 1 <= org_id <= MAX_ORG_ID]
+        reg = self._registry
+        reg.next_org_id = max([reg.next_org_id, *(org_id + 1 for org_id in valid)])
+
+    def create_org(
+        self,
+        *,
+        name: str | None = None,
+        org_id: int | None = None,
+        cloud_name: str | None = None,
+        api_secret: str | None = None,
+        access_key: str | None = None,
+        created_at: float | None = None,
+    ) -> Org:
+        """Create an empty org; whatever is not given is generated and unique."""
+        reg = self._registry
+        if org_id is None:
+            org_id = reg.next_org_id
+        if not isinstance(org_id, int) or isinstance(org_id, bool) or not 1 <= org_id <= MAX_ORG_ID:
+            raise ValidationError(f"orgId must be an integer from 1 to {MAX_ORG_ID}")
+        for value, what in (
+            (name, "name"),
+            (cloud_name, "cloudName"),
+            (api_secret, "apiSecret"),
+            (access_key, "accessKey"),
+        ):
+            _check_text(value, what)
+        if cloud_name and not _CLOUD_NAME.fullmatch(cloud_name):
+            raise ValidationError(
+                "cloudName must be 1 to 63 letters, digits, '-' or '_' (one URL path segment)"
+            )
+        if access_key and "/" in access_key:
+            # The v1 presigned POST's X-Amz-Credential is "{accessKey}/{date}/...".
+            raise ValidationError("accessKey must not contain '/'")
+        cloud_name = cloud_name or f"emulated-cloud-{self.ids.hex(6)}"
+        api_secret = api_secret or self.ids.uuid()
+        access_key = access_key or self.ids.uuid()
+        if len(api_secret) < 5:
+            raise ValidationError("apiSecret must be at least 5 characters (the SDKs' minimum)")
+        em = self._emulator
+        org = Org(
+            org_id=org_id,
+            name=name or f"Org {org_id}",
+            cloud_name=cloud_name,
+            api_secret=api_secret,
+            access_key=access_key,
+            created_at=self.clock.time() if created_at is None else created_at,
+            ids=self.ids,
+            clock=self.clock,
+            limits=em.limits,
+        )
+        reg.add(org)
+        return org
+
 
 class Emulator:
     """Thread-safe registry of orgs.
 
     ``seed`` is a state document (see :mod:`pixelbin_emulator.core.snapshot`); relative file
     sources in it are read from ``seed_dir``.
+
+    The live registry is replaced whole by a reset or an import, never emptied and refilled:
+    a request sees the orgs from before or after, never a registry half loaded.
     """
 
     def __init__(
@@ -75,25 +191,61 @@ class Emulator:
     def reset(self) -> None:
         """Return to the seed: drop every org and every change, restart the clock, and forget
         the request journal, fault rules, URL stubs and prediction jobs."""
-        from .snapshot import load_state
+        from .snapshot import build_orgs
 
         with self._lock:
             self.ready = False
-            self.clock.reset()
-            self.ids = IdFactory(self._random_seed)
-            self.journal = Journal(self.journal_limit)
-            self.faults = Faults()
-            self.url_stubs = UrlStubs()
-            previous = getattr(self, "predictions", None)
-            if previous is not None:
-                previous.close()  # its worker thread ends; the new store starts empty
-            self.predictions = Predictions(self.clock, self.ids, self.faults, self.journal)
-            self._registry = _Registry()
             try:
+                self.clock.reset()
+                ids = IdFactory(self._random_seed)
+                registry = _Registry()
                 if self._seed is not None:
-                    load_state(self, self._seed, base_dir=self._seed_dir)
+                    build_orgs(OrgStaging(self, registry, ids), self._seed, base_dir=self._seed_dir)
+                self.ids = ids
+                self.journal = Journal(self.journal_limit)
+                self.faults = Faults()
+                self.url_stubs = UrlStubs()
+                previous = getattr(self, "predictions", None)
+                if previous is not None:
+                    previous.close()  # its worker thread ends; the new store starts empty
+                self.predictions = Predictions(self.clock, self.ids, self.faults, self.journal)
+                self._registry = registry
             finally:
                 self.ready = True
+
+    def replace_orgs(
+        self, load: Callable[[OrgStaging], list[Org]], *, keep: Callable[[Org], bool]
+    ) -> list[Org]:
+        """Build a new set of orgs aside, then make it live in one step; returns what ``load``
+        loaded.
+
+        The new registry starts with the orgs ``keep`` accepts and continues the live numbering;
+        ``load`` adds to it. If ``load`` raises, nothing has changed. Orgs that do not make it
+        into the new registry go with their journal, fault rules, URL stubs and prediction jobs.
+        """
+        with self._lock:
+            self.ready = False
+            try:
+                staged = self._registry.keeping(keep)
+                loaded = load(OrgStaging(self, staged, self.ids))
+                gone = [
+                    org_id
+                    for org_id, org in self._registry.orgs.items()
+                    if staged.orgs.get(org_id) is not org
+                ]
+                self._registry = staged
+                for org_id in gone:
+                    self._forget(org_id)
+                return loaded
+            finally:
+                self.ready = True
+
+    def _forget(self, org_id: int) -> None:
+        self._domains = {h: o for h, o in self._domains.items() if o != org_id}
+        self.journal.clear(org_id)
+        self.faults.clear(org_id)
+        self.url_stubs.clear(org_id)
+        self.predictions.drop_org(org_id)
 
     # -- orgs ------------------------------------------------------------------------------
 
@@ -109,49 +261,14 @@ class Emulator:
     ) -> Org:
         """Create an empty org; whatever is not given is generated and unique."""
         with self._lock:
-            reg = self._registry
-            if org_id is None:
-                org_id = reg.next_org_id
-            if not isinstance(org_id, int) or isinstance(org_id, bool) or org_id < 1:
-                raise ValidationError("orgId must be a positive integer")
-            for value, what in (
-                (name, "name"),
-                (cloud_name, "cloudName"),
-                (api_secret, "apiSecret"),
-                (access_key, "accessKey"),
-            ):
-                if value is not None and not isinstance(value, str):
-                    raise ValidationError(f"{what} must be a string")
-            cloud_name = cloud_name or f"emulated-cloud-{self.ids.hex(6)}"
-            api_secret = api_secret or self.ids.uuid()
-            access_key = access_key or self.ids.uuid()
-            if len(api_secret) < 5:
-                raise ValidationError("apiSecret must be at least 5 characters (the SDKs' minimum)")
-            for taken, value, what in (
-                (reg.orgs, org_id, "orgId"),
-                (reg.by_secret, api_secret, "apiSecret"),
-                (reg.by_access_key, access_key, "accessKey"),
-                (reg.by_cloud_name, cloud_name, "cloudName"),
-            ):
-                if value in taken:
-                    raise ConflictError(f"an org with this {what} exists already")
-            org = Org(
+            return OrgStaging(self, self._registry, self.ids).create_org(
+                name=name,
                 org_id=org_id,
-                name=name or f"Org {org_id}",
                 cloud_name=cloud_name,
                 api_secret=api_secret,
                 access_key=access_key,
-                created_at=self.clock.time() if created_at is None else created_at,
-                ids=self.ids,
-                clock=self.clock,
-                limits=self.limits,
+                created_at=created_at,
             )
-            reg.orgs[org_id] = org
-            reg.by_secret[api_secret] = org
-            reg.by_access_key[access_key] = org
-            reg.by_cloud_name[cloud_name] = org
-            reg.next_org_id = max(reg.next_org_id, org_id + 1)
-            return org
 
     def drop_org(self, org_id: int) -> Org:
         """Remove an org with its journal, fault rules, URL stubs and prediction jobs."""
@@ -163,11 +280,7 @@ class Emulator:
             del reg.by_secret[org.api_secret]
             del reg.by_access_key[org.access_key]
             del reg.by_cloud_name[org.cloud_name]
-            self._domains = {h: o for h, o in self._domains.items() if o != org_id}
-            self.journal.clear(org_id)
-            self.faults.clear(org_id)
-            self.url_stubs.clear(org_id)
-            self.predictions.drop_org(org_id)
+            self._forget(org_id)
             return org
 
     def org(self, org_id: int) -> Org:

@@ -583,7 +583,6 @@ def _run(
     out = _Output(output_format_of(source_format))
     access = _first_access(steps) if trace is None else "random"
     image = _open(data, source_format, access, the_plan.max_input_pixels)
-    image = image.copy()  # a handle of our own, free of loader metadata updates
     loader = str(image.get("vips-loader")) if image.get_typeof("vips-loader") else ""
     pixel_steps = [s for s in steps if not (s.is_basic and s.name in OUTPUT_STEPS)]
     first = pixel_steps[0] if pixel_steps else None
@@ -616,6 +615,8 @@ def _run(
         if trace is not None:
             image = image.copy_memory()
             trace.append(StepInfo(step, image, out.format, out.quality, out.density))
+    if pixel_index == 0:
+        image = sharp_ops.finish(image)  # sharp's output stage runs without operations too
     return image, out
 
 
@@ -647,9 +648,7 @@ def _shrink_on_load(
         options["scale"] = 1.0 / shrink
     if not options:
         return image
-    return pyvips.Image.new_from_buffer(
-        data, "", access=access, fail_on="warning", **options
-    ).copy()
+    return pyvips.Image.new_from_buffer(data, "", access=access, fail_on="warning", **options)
 
 
 def _output_step(out: _Output, step: Step, catalogue: Catalogue) -> None:
