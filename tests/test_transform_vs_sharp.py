@@ -5,8 +5,7 @@ by real sharp through `tests/js/sharp_reference.js` (one sharp call per step, in
 must agree on width, height, format, channels, bit depth, frames and density, and the decoded
 pixels must lie within a mean absolute difference (per channel, 0-255, alpha premultiplied) set
 per operation in `TOLERANCE`: the tightest the engine achieves, measured. What sharp refuses must
-be a 400; known differences are strict xfails (they fail once fixed, to be promoted). All sharp
-work runs in one node process per module (per xdist worker).
+be a 400. All sharp work runs in one node process per module (per xdist worker).
 
 `SHARPDIFF_REPORT=path.json python -m pytest tests/test_transform_vs_sharp.py` writes the
 measured figure of every case (the table in docs/transformations.md comes from it).
@@ -98,7 +97,6 @@ class Case:
     sharp_format: str | None = None  # the format sharp writes (f_auto's choice; png for bmp)
     pattern: str | None = None  # the URL pattern when not the steps themselves (presets)
     expect_format: str | None = None  # the emulator's format when sharp cannot write it
-    known: str | None = None  # a known difference from sharp: the case is a strict xfail
     refused: bool = False  # sharp throws: the CDN must answer 400
 
     def url_pattern(self) -> str:
@@ -157,14 +155,11 @@ def _cases() -> list[Case]:
     add(one("rotate", "deep", {"a": 30}))
     add(one("extend", "deep", {"bt": "reflect"}))
     add(one("sharpen", "deep"))
-    for case in (
-        one("toFormat", "deep", {"f": "jpeg"}),
-        one("toFormat", "deep", {"f": "png"}),
-        one("compress", "deep", {"q": 50}),
-        one("density", "deep", {"d": 100}),
-    ):
-        # sharp writes 8-bit sRGB (3 channels) even when no step touches the pixels.
-        add(replace(case, known="encoded without sharp's sRGB conversion: 16-bit grey kept"))
+    # with no pixel step too, sharp writes 8-bit sRGB (3 channels)
+    add(one("toFormat", "deep", {"f": "jpeg"}))
+    add(one("toFormat", "deep", {"f": "png"}))
+    add(one("compress", "deep", {"q": 50}))
+    add(one("density", "deep", {"d": 100}))
     add(one("resize", "anim", {"w": 50}))
     add(one("flip", "anim"))
     add(one("rotate", "anim", {"a": 90}))
@@ -448,14 +443,7 @@ def _report() -> Iterator[None]:
         Path(target).write_text(json.dumps(MEASURED, indent=1, sort_keys=True))
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=c.known)) if c.known else c
-        for c in CASES
-    ],
-    ids=[c.id for c in CASES],
-)
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_matches_sharp(case: Case, outcomes: dict[str, Outcome]) -> None:
     got = outcomes[case.id]
     if case.refused:
