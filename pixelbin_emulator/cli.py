@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the first org's CDN URLs on HOST without the cloud name (repeatable)",
     )
     parser.add_argument(
+        "--transform-cache-mb",
+        type=int,
+        default=int(_env("transform-cache-mb", "256") or 0),
+        help="memory for rendered transformation variants, in MB (0 turns the cache off)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=int(_env("threads", str(DEFAULT_THREADS)) or 1)
     )
     defaults = Settings()
@@ -172,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             connection_limit=args.connection_limit,
             channel_timeout=args.channel_timeout,
             header_timeout=args.header_timeout,
+            transform_cache_mb=max(args.transform_cache_mb, 0),
         )
         server = LiveServer(
             create_app(emulator, settings),

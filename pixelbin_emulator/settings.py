@@ -42,3 +42,5 @@ class Settings:
     header_timeout: int = 30
     #: Seconds between sweeps that forget expired signed uploads (and free their parts).
     upload_purge_interval: float = 30.0
+    #: Bytes of rendered CDN variants (transformations) kept in memory, in MB.
+    transform_cache_mb: int = 256

@@ -41,6 +41,31 @@ def test_a_failed_upload_is_reported(pixelbin_emulator, pixelbin_client):
     assert rule.fired == 1
 
 
+def test_transformation_url(pixelbin_emulator, pixelbin_client):
+    import requests
+    from PIL import Image
+    from pixelbin.utils.url import obj_to_url
+
+    cat = io.BytesIO()
+    Image.new("RGB", (600, 400), "orange").save(cat, "JPEG")
+    cat.seek(0)
+    pixelbin_client.assets.fileUpload(file=cat, path="animals", name="cat")
+    url = obj_to_url(
+        {
+            "baseUrl": pixelbin_emulator.url,
+            "cloudName": pixelbin_emulator.cloud_name,
+            "filePath": "animals/cat.jpeg",
+            "options": {"dpr": 2.0},
+            "transformations": [
+                {"plugin": "t", "name": "resize", "values": [{"key": "w", "value": "150"}]}
+            ],
+        }
+    )
+    response = requests.get(url, timeout=10)
+    assert response.headers["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(response.content)).width == 300
+
+
 def test_erase_bg(pixelbin_emulator, pixelbin_client, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "cat.jpeg").write_bytes(jpeg(40, 30))
