@@ -21,6 +21,8 @@ from .api.context import EXTENSION_KEY, external_base
 from .api.control import bp as control_bp
 from .api.control_predictions import bp as control_predictions_bp
 from .api.cors import install as install_cors
+from .api.dashboard import bp as dashboard_bp
+from .api.dashboard import root
 from .api.errors import register_error_handlers
 from .api.middleware import install as install_request_hooks
 from .api.routing import AnyPath, CloudName
@@ -75,4 +77,6 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
     app.register_blueprint(control_bp)  # /_emulator/: not part of the emulated API
     app.register_blueprint(control_predictions_bp)
     app.add_url_rule("/openapi.json", "openapi", openapi)
+    app.register_blueprint(dashboard_bp)  # /_emulator/ui/: the web dashboard
+    app.add_url_rule("/", "root", root)
     return app

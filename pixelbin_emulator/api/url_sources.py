@@ -81,8 +81,8 @@ def fetch(url: str) -> Fetched:
         return Fetched(stub.data, filename)
     if not settings().allow_fetch:
         raise ValidationError(
-            f"url {url!r} is not on this emulator and fetching is disabled; start it with "
-            "--allow-fetch (PIXELBIN_EMULATOR_ALLOW_FETCH=1) or use a data: URL"
+            f"url {url!r} is not on this emulator and fetching is disabled; "
+            f"{settings().fetch_hint} or use a data: URL"
         )
     return Fetched(_download(url), filename)
 
