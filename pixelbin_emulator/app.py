@@ -19,6 +19,7 @@ from .api.context import EXTENSION_KEY, external_base
 from .api.control import bp as control_bp
 from .api.errors import register_error_handlers
 from .api.middleware import install as install_request_hooks
+from .api.request_log import RequestLog
 from .api.routing import AnyPath
 from .core.emulator import Emulator
 from .openapi import openapi_document
@@ -58,7 +59,8 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
         "settings": settings,
     }
     register_error_handlers(app)
-    install_request_hooks(app, app.extensions[EXTENSION_KEY]["emulator"])
+    log = RequestLog(settings.request_log) if settings.request_log else None
+    install_request_hooks(app, app.extensions[EXTENSION_KEY]["emulator"], log)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(control_bp)  # /_emulator/: not part of the emulated API

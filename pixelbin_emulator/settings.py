@@ -21,3 +21,5 @@ class Settings:
     #: When set, the control plane (``/_emulator/``, except health and ready) wants
     #: ``Authorization: Bearer <admin_token>``.
     admin_token: str | None = None
+    #: The request log on stdout: ``"text"``, ``"json"``, or ``None`` for none (tests, ``--quiet``).
+    request_log: str | None = None

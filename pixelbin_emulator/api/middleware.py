@@ -1,8 +1,10 @@
-"""Hooks around every API request: fault rules before it, the request journal after it.
+"""Hooks around every API request: fault rules before it; after it, the wait for durability
+(``--data-dir``), the request journal and the request log (stdout).
 
-The control plane (``/_emulator/...``) is neither faulted nor journaled. The hot path, with no
-fault rules, is one ``perf_counter`` before and one journal append after the request: the
-operation name is cached per endpoint and the org is the one authentication already found.
+The control plane (``/_emulator/...``) is neither faulted nor journaled, but it is logged. The
+hot path, with no fault rules, is one ``perf_counter`` before and one journal append after the
+request: the operation name is cached per endpoint and the org is the one authentication
+already found.
 
 A dropped connection is a response whose body raises waitress's ``ClientDisconnected`` on the
 first read: waitress has written nothing yet, so it closes the socket and the client sees the
@@ -23,10 +25,12 @@ from waitress.channel import ClientDisconnected
 from werkzeug.exceptions import HTTPException
 
 from ..core.emulator import Emulator
-from ..core.errors import NotFoundError
+from ..core.errors import EmulatorError, NotFoundError
 from ..core.faults import FaultRule
 from ..core.orgs import Org
 from .context import org_for_authorization
+from .errors import error_response
+from .request_log import RequestLog, reason
 
 CONTROL_PREFIX = "/_emulator/"
 
@@ -124,9 +128,10 @@ class RequestHooks:
     """``before_request``/``after_request`` of one app, bound to its emulator (no proxy
     look-ups on the hot path) and caching operation names by endpoint."""
 
-    def __init__(self, app: Flask, emulator: Emulator) -> None:
+    def __init__(self, app: Flask, emulator: Emulator, log: RequestLog | None = None) -> None:
         self.app = app
         self.emulator = emulator
+        self.log = log
         self._operations: dict[str, str] = {}
 
     def operation(self, endpoint: str | None) -> str | None:
@@ -140,10 +145,10 @@ class RequestHooks:
 
     def before(self) -> Response | None:
         request = flask_request._get_current_object()  # type: ignore[attr-defined]
-        if request.path.startswith(CONTROL_PREFIX):
-            return None
         ctx = g._get_current_object()  # type: ignore[attr-defined]
         ctx.pixelbin_start = time.perf_counter()
+        if request.path.startswith(CONTROL_PREFIX):
+            return None
         em = self.emulator
         if not em.faults.active:
             return None
@@ -156,7 +161,7 @@ class RequestHooks:
         )
         if rule is None:
             return None
-        ctx.pixelbin_fault = rule.id
+        ctx.pixelbin_fault = rule
         if rule.latency:
             time.sleep(rule.latency)
         if rule.drop:
@@ -168,36 +173,57 @@ class RequestHooks:
     def after(self, response: Response) -> Response:
         ctx = g._get_current_object()  # type: ignore[attr-defined]
         start = getattr(ctx, "pixelbin_start", None)
+        try:
+            # No answer may show a change that a crash could still take back (--data-dir).
+            self.emulator.changes.wait()
+        except EmulatorError as error:
+            response = error_response(error.status, error.message, error.exception)
         if start is None:
             return response
         request = flask_request._get_current_object()  # type: ignore[attr-defined]
         org = getattr(ctx, "org", None) or request_org(self.emulator)
         dropped = getattr(ctx, "pixelbin_dropped", False)
-        self.emulator.journal.record(
-            time=self.emulator.clock.time(),
-            method=request.method,
-            path=request.path,
-            query=request.environ.get("QUERY_STRING", ""),
-            status=0 if dropped else response.status_code,
-            operation=self.operation(request.endpoint),
-            org_id=org.org_id if org else None,
-            duration=time.perf_counter() - start,
-            request_body=_request_excerpt(request),
-            response_body=(
-                response.get_data()
-                if not dropped
-                and response.mimetype == "application/json"
-                and not response.is_streamed
-                else None
-            ),
-            fault=getattr(ctx, "pixelbin_fault", None),
-        )
+        rule = getattr(ctx, "pixelbin_fault", None)
+        duration = time.perf_counter() - start
+        operation = self.operation(request.endpoint)
+        status = 0 if dropped else response.status_code
+        if not request.path.startswith(CONTROL_PREFIX):
+            self.emulator.journal.record(
+                time=self.emulator.clock.time(),
+                method=request.method,
+                path=request.path,
+                query=request.environ.get("QUERY_STRING", ""),
+                status=status,
+                operation=operation,
+                org_id=org.org_id if org else None,
+                duration=duration,
+                request_body=_request_excerpt(request),
+                response_body=(
+                    response.get_data()
+                    if not dropped
+                    and response.mimetype == "application/json"
+                    and not response.is_streamed
+                    else None
+                ),
+                fault=rule.id if rule is not None else None,
+            )
+        if self.log is not None:
+            self.log.write(
+                method=request.method,
+                path=request.path,
+                query=request.environ.get("QUERY_STRING", ""),
+                status=status,
+                operation=operation,
+                org_id=org.org_id if org else None,
+                duration=duration,
+                why=reason(response, rule, dropped),
+            )
         return response
 
 
-def install(app: Flask, emulator: Emulator) -> RequestHooks:
+def install(app: Flask, emulator: Emulator, log: RequestLog | None = None) -> RequestHooks:
     """Register the hooks; app-level ``before_request`` runs before the blueprints' (auth)."""
-    hooks = RequestHooks(app, emulator)
+    hooks = RequestHooks(app, emulator, log)
     app.before_request(hooks.before)
     app.after_request(hooks.after)
     return hooks

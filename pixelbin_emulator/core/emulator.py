@@ -7,11 +7,14 @@ fields one by one, so a field added later can never survive a reset by mistake.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .assets import Limits
+from .changes import CLOCK, NO_CHANGES, ORG, Change, ChangeSink
 from .clock import Clock
 from .errors import ConflictError, NotFoundError, ValidationError
 from .faults import Faults
@@ -55,6 +58,12 @@ class Emulator:
         self._seed_dir = Path(seed_dir) if seed_dir else None
         self._random_seed = random_seed
         self._lock = threading.RLock()
+        #: Where changes go (see :mod:`.changes`); :meth:`attach` plugs in durable storage.
+        self.changes: ChangeSink = NO_CHANGES
+        #: Orgs created during :meth:`bulk`, locked until it ends.
+        self._bulk_orgs: list[Org] | None = None
+        self.clock.report = self._clock_changed
+        self._registry = _Registry()
         self.reset()
 
     def reset(self) -> None:
@@ -62,8 +71,11 @@ class Emulator:
         the request journal, fault rules and URL stubs."""
         from .snapshot import load_state
 
-        with self._lock:
+        with self.bulk():
             self.ready = False
+            for org in self._registry.orgs.values():
+                with org.lock:
+                    org.changes = NO_CHANGES
             self.clock.reset()
             self.ids = IdFactory(self._random_seed)
             self.journal = Journal(self.journal_limit)
@@ -75,6 +87,46 @@ class Emulator:
                     load_state(self, self._seed, base_dir=self._seed_dir)
             finally:
                 self.ready = True
+
+    # -- durability ------------------------------------------------------------------------
+
+    def attach(self, sink: ChangeSink) -> None:
+        """Send every later change of every org (and of the clock) to ``sink``."""
+        with self._lock:
+            self.changes = sink
+            for org in self._registry.orgs.values():
+                with org.lock:
+                    org.changes = sink
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Change many orgs as one step (reset, snapshot import): nothing is published on the
+        way, then the sink records the whole state at once, so a crash keeps all or nothing.
+
+        Orgs created meanwhile stay locked until the end, so no other request changes one
+        before the sink follows it.
+        """
+        with self._lock:
+            if self._bulk_orgs is not None:  # nested: the outer one publishes
+                yield
+                return
+            self._bulk_orgs = []
+            try:
+                yield
+            finally:
+                created, self._bulk_orgs = self._bulk_orgs, None
+                for org in created:
+                    if self._registry.orgs.get(org.org_id) is org:
+                        org.changes = self.changes
+                    org.lock.release()
+                self.changes.checkpoint()
+
+    def _publish(self, change: Change) -> None:
+        if self._bulk_orgs is None:
+            self.changes.publish([change])
+
+    def _clock_changed(self, clock: Clock) -> None:
+        self._publish(Change(CLOCK, None, clock))
 
     # -- orgs ------------------------------------------------------------------------------
 
@@ -132,6 +184,12 @@ class Emulator:
             reg.by_access_key[access_key] = org
             reg.by_cloud_name[cloud_name] = org
             reg.next_org_id = max(reg.next_org_id, org_id + 1)
+            if self._bulk_orgs is not None:
+                org.lock.acquire()
+                self._bulk_orgs.append(org)
+            else:
+                org.changes = self.changes
+                self._publish(Change(ORG, org_id, org))
             return org
 
     def drop_org(self, org_id: int) -> Org:
@@ -144,10 +202,23 @@ class Emulator:
             del reg.by_secret[org.api_secret]
             del reg.by_access_key[org.access_key]
             del reg.by_cloud_name[org.cloud_name]
+            with org.lock:
+                org.changes = NO_CHANGES
+                self._publish(Change(ORG, org_id, org, removed=True))
             self.journal.clear(org_id)
             self.faults.clear(org_id)
             self.url_stubs.clear(org_id)
             return org
+
+    @property
+    def next_org_id(self) -> int:
+        """The ``orgId`` an org created without one gets."""
+        return self._registry.next_org_id
+
+    @next_org_id.setter
+    def next_org_id(self, value: int) -> None:
+        with self._lock:
+            self._registry.next_org_id = max(self._registry.next_org_id, value)
 
     def org(self, org_id: int) -> Org:
         try:

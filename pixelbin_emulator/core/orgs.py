@@ -9,8 +9,10 @@ from __future__ import annotations
 import functools
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from .assets import AssetTree, Limits
+from .changes import NO_CHANGES, Change, ChangeSink
 from .clock import Clock
 from .credentials import CredentialStore
 from .ids import IdFactory
@@ -35,12 +37,23 @@ class Org:
     limits: Limits = field(default_factory=Limits)
     lock: threading.RLock = field(default_factory=threading.RLock)
     catalogue: Catalogue = field(default_factory=default_catalogue)
+    #: Where the changes of this org's records go; swapped (under ``lock``) by the emulator.
+    changes: ChangeSink = NO_CHANGES
 
     def __post_init__(self) -> None:
-        self.assets = AssetTree(self.lock, self.ids, self.clock.time, self.limits)
+        self.assets = AssetTree(
+            self.lock, self.ids, self.clock.time, self.limits, report=self._report
+        )
         self.signed_uploads = SignedUploads(self)
-        self.presets = PresetStore(self.lock, self.ids, self.clock.time, self.catalogue)
+        self.presets = PresetStore(
+            self.lock, self.ids, self.clock.time, self.catalogue, report=self._report
+        )
         # "plugin": the transformation modules' credentials, not the org's own secret and key.
         self.plugin_credentials = CredentialStore(
-            self.lock, self.ids, self.clock.time, self.catalogue
+            self.lock, self.ids, self.clock.time, self.catalogue, report=self._report
         )
+
+    def _report(self, changes: list[tuple[str, Any, bool]]) -> None:
+        sink = self.changes
+        if sink is not NO_CHANGES:
+            sink.publish([Change(kind, self.org_id, *change) for kind, *change in changes])
