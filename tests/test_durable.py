@@ -1,0 +1,186 @@
+"""``--data-dir``: the state survives a restart, identical, through the log and compaction."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from pixelbin_emulator import durable
+from pixelbin_emulator.app import create_app
+from pixelbin_emulator.core.snapshot import dump_state
+from pixelbin_emulator.durable import DataDirError, DurableStore
+from pixelbin_emulator.seeds import default_emulator
+from pixelbin_emulator.settings import Settings
+
+SECRET = "dev-api-secret-0000-0000-000000000000"
+AUTH = {"Authorization": "Bearer " + base64.b64encode(SECRET.encode()).decode()}
+API = "/service/platform/assets/v1.0"
+
+
+def open_store(path: Path):
+    emulator = default_emulator()
+    store = DurableStore.open(path, emulator)
+    client = create_app(emulator, Settings()).test_client()
+    return emulator, store, client
+
+
+def state(emulator) -> dict:
+    return {
+        "doc": dump_state(emulator),
+        "clock": emulator.clock.setting,
+        "nextOrgId": emulator.next_org_id,
+    }
+
+
+def upload(client, name: str, data: bytes, path: str = "a/b", **fields):
+    form = {"file": (io.BytesIO(data), f"{name}.bin"), "name": name, "path": path} | fields
+    response = client.post(API + "/upload/direct", headers=AUTH, data=form)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def every_kind_of_change(client) -> None:
+    upload(client, "small", b"tiny bytes")
+    upload(client, "large", os.urandom(durable.INLINE_MAX + 1))
+    upload(client, "gone", b"deleted later", path="c")
+    upload(client, "large", os.urandom(durable.INLINE_MAX * 2), overwrite="true")
+    moved = client.patch(API + "/files/a/b/small", headers=AUTH, json={"tags": ["x"], "path": "d"})
+    assert moved.status_code == 200
+    assert client.delete(API + "/files/c/gone", headers=AUTH).status_code == 200
+    assert client.post(API + "/folders", headers=AUTH, json={"name": "e", "path": "f/g"}).status_code == 200
+    assert client.patch(API + "/folders/f/g/e", headers=AUTH, json={"isActive": False}).status_code == 200
+    folder = client.get(API + "/folders?name=g&path=f", headers=AUTH).get_json()
+    assert client.delete(API + f"/folders/{folder['_id']}", headers=AUTH).status_code == 200
+    presets = "/service/platform/assets/v1.0/presets"
+    for name in ("p1", "p2"):
+        body = {"presetName": name, "transformation": "t.flip()"}
+        assert client.post(presets, headers=AUTH, json=body).status_code == 200
+    assert client.patch(presets + "/p1", headers=AUTH, json={"archived": True}).status_code == 200
+    assert client.delete(presets + "/p2", headers=AUTH).status_code == 200
+    credentials = "/service/platform/assets/v1.0/credentials"
+    body = {"pluginId": "awsRek", "credentials": {"accessKeyId": "a", "secretAccessKey": "b"}}
+    assert client.post(credentials, headers=AUTH, json=body).status_code == 200
+    assert client.patch(credentials + "/awsRek", headers=AUTH, json={"credentials": {"k": 1}}).status_code == 200
+    second = client.post("/_emulator/orgs", json={"name": "second"}).get_json()
+    third = client.post("/_emulator/orgs", json={"name": "third"}).get_json()
+    assert client.delete(f"/_emulator/orgs/{third['orgId']}").status_code == 200
+    other = {"Authorization": "Bearer " + base64.b64encode(second["apiSecret"].encode()).decode()}
+    assert client.post(
+        API + "/upload/direct", headers=other, data={"file": (io.BytesIO(b"2"), "two.txt")}
+    ).status_code == 200
+    assert client.post("/_emulator/clock/freeze", json={"at": 2_000_000_000}).status_code == 200
+    assert client.post("/_emulator/clock/advance", json={"seconds": 90}).status_code == 200
+
+
+def test_every_change_survives_a_restart_identically(tmp_path):
+    emulator, store, client = open_store(tmp_path)
+    every_kind_of_change(client)
+    before = state(emulator)
+    store.close()
+    emulator, store, client = open_store(tmp_path)
+    try:
+        assert store.recovered["operations"] > 10
+        assert state(emulator) == before
+        # The answers too: the same file with the same _id, timestamps and bytes.
+        answer = client.get(API + "/files/d/small", headers=AUTH).get_json()
+        assert answer["tags"] == ["x"] and answer["size"] == len(b"tiny bytes")
+        assert client.get("/_emulator/clock").get_json()["epoch"] == 2_000_000_090
+        assert client.post("/_emulator/orgs", json={}).get_json()["orgId"] == 4  # 3 was used
+    finally:
+        store.close()
+
+
+def test_a_torn_last_write_is_ignored(tmp_path):
+    emulator, store, client = open_store(tmp_path)
+    upload(client, "kept", b"kept")
+    before = state(emulator)
+    store.close()
+    log = max(tmp_path.glob("log.*"))
+    whole = durable.frame([{"k": "clock", "d": [None, 5.0]}])
+    with open(log, "ab") as handle:
+        handle.write(whole[:-3])  # the process died in the middle of this write
+    emulator, store, client = open_store(tmp_path)
+    try:
+        assert state(emulator) == before
+        assert store.recovered["ignoredBytes"] == len(whole) - 3
+    finally:
+        store.close()
+
+
+def test_a_second_process_on_the_directory_is_refused(tmp_path):
+    _, store, _ = open_store(tmp_path)
+    try:
+        with pytest.raises(DataDirError, match=r"in use by another pixelbin-emulator \(pid \d+\)"):
+            DurableStore.open(tmp_path, default_emulator())
+    finally:
+        store.close()
+    DurableStore.open(tmp_path, default_emulator()).close()  # free again once closed
+
+
+def test_reset_and_snapshot_import_are_kept_whole(tmp_path):
+    emulator, store, client = open_store(tmp_path)
+    upload(client, "before-reset", b"x")
+    assert client.post("/_emulator/reset").status_code == 200
+    seed = dump_state(emulator)
+    assert "before-reset" not in str(seed)
+    store.close()
+    emulator, store, client = open_store(tmp_path)
+    assert dump_state(emulator) == seed
+    upload(client, "exported", b"y")
+    exported = client.get("/_emulator/snapshot").get_json()
+    assert client.post("/_emulator/reset").status_code == 200
+    assert client.put("/_emulator/snapshot", json=exported).status_code == 200
+    store.close()
+    emulator, store, client = open_store(tmp_path)
+    try:
+        assert dump_state(emulator) == exported
+    finally:
+        store.close()
+
+
+def test_the_log_is_compacted_and_unused_blobs_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(durable, "COMPACT_MIN", 4096)
+    emulator, store, client = open_store(tmp_path)
+    for round_ in range(6):
+        upload(client, "big", os.urandom(durable.INLINE_MAX + 1), overwrite="true")
+        upload(client, f"small-{round_}", os.urandom(3000))
+    before = state(emulator)
+    store.close()
+    assert len(list(tmp_path.glob("log.*"))) == 1
+    assert len(list((tmp_path / "blobs").glob("*/*"))) <= 2  # the live one, maybe the last old
+    emulator, store, client = open_store(tmp_path)
+    try:
+        assert state(emulator) == before
+        assert len(list((tmp_path / "blobs").glob("*/*"))) == 1  # compacted again on start
+    finally:
+        store.close()
+
+
+def test_a_write_that_cannot_be_made_durable_is_not_acknowledged(tmp_path, monkeypatch):
+    emulator, store, client = open_store(tmp_path)
+    try:
+
+        def broken(fd: int) -> None:
+            raise OSError(5, "Input/output error")
+
+        monkeypatch.setattr(durable.os, "fdatasync", broken)
+        response = client.post(
+            API + "/upload/direct", headers=AUTH, data={"file": (io.BytesIO(b"z"), "z.txt")}
+        )
+        assert response.status_code == 503
+        assert response.get_json()["exception"] == "DurabilityError"
+        assert "Input/output error" in response.get_json()["message"]
+    finally:
+        monkeypatch.undo()
+        store.close()
+
+
+def test_without_a_data_dir_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    client = create_app(default_emulator(), Settings()).test_client()
+    upload(client, "memory", b"m")
+    assert list(tmp_path.iterdir()) == []
