@@ -43,37 +43,41 @@ def upload(client, name: str, data: bytes, path: str = "a/b", **fields):
     return response.get_json()
 
 
+def ok(client, method: str, url: str, **kwargs) -> dict:
+    response = client.open(url, method=method, **kwargs)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
 def every_kind_of_change(client) -> None:
     upload(client, "small", b"tiny bytes")
     upload(client, "large", os.urandom(durable.INLINE_MAX + 1))
     upload(client, "gone", b"deleted later", path="c")
     upload(client, "large", os.urandom(durable.INLINE_MAX * 2), overwrite="true")
-    moved = client.patch(API + "/files/a/b/small", headers=AUTH, json={"tags": ["x"], "path": "d"})
-    assert moved.status_code == 200
-    assert client.delete(API + "/files/c/gone", headers=AUTH).status_code == 200
-    assert client.post(API + "/folders", headers=AUTH, json={"name": "e", "path": "f/g"}).status_code == 200
-    assert client.patch(API + "/folders/f/g/e", headers=AUTH, json={"isActive": False}).status_code == 200
-    folder = client.get(API + "/folders?name=g&path=f", headers=AUTH).get_json()
-    assert client.delete(API + f"/folders/{folder['_id']}", headers=AUTH).status_code == 200
-    presets = "/service/platform/assets/v1.0/presets"
+    ok(client, "PATCH", API + "/files/a/b/small", headers=AUTH, json={"tags": ["x"], "path": "d"})
+    ok(client, "DELETE", API + "/files/c/gone", headers=AUTH)
+    ok(client, "POST", API + "/folders", headers=AUTH, json={"name": "e", "path": "f/g"})
+    ok(client, "PATCH", API + "/folders/f/g/e", headers=AUTH, json={"isActive": False})
+    folder = ok(client, "GET", API + "/folders?name=g&path=f", headers=AUTH)
+    ok(client, "DELETE", API + f"/folders/{folder['_id']}", headers=AUTH)
+    presets = API + "/presets"
     for name in ("p1", "p2"):
         body = {"presetName": name, "transformation": "t.flip()"}
-        assert client.post(presets, headers=AUTH, json=body).status_code == 200
-    assert client.patch(presets + "/p1", headers=AUTH, json={"archived": True}).status_code == 200
-    assert client.delete(presets + "/p2", headers=AUTH).status_code == 200
-    credentials = "/service/platform/assets/v1.0/credentials"
+        ok(client, "POST", presets, headers=AUTH, json=body)
+    ok(client, "PATCH", presets + "/p1", headers=AUTH, json={"archived": True})
+    ok(client, "DELETE", presets + "/p2", headers=AUTH)
+    credentials = API + "/credentials"
     body = {"pluginId": "awsRek", "credentials": {"accessKeyId": "a", "secretAccessKey": "b"}}
-    assert client.post(credentials, headers=AUTH, json=body).status_code == 200
-    assert client.patch(credentials + "/awsRek", headers=AUTH, json={"credentials": {"k": 1}}).status_code == 200
+    ok(client, "POST", credentials, headers=AUTH, json=body)
+    ok(client, "PATCH", credentials + "/awsRek", headers=AUTH, json={"credentials": {"k": 1}})
     second = client.post("/_emulator/orgs", json={"name": "second"}).get_json()
     third = client.post("/_emulator/orgs", json={"name": "third"}).get_json()
-    assert client.delete(f"/_emulator/orgs/{third['orgId']}").status_code == 200
+    ok(client, "DELETE", f"/_emulator/orgs/{third['orgId']}")
     other = {"Authorization": "Bearer " + base64.b64encode(second["apiSecret"].encode()).decode()}
-    assert client.post(
-        API + "/upload/direct", headers=other, data={"file": (io.BytesIO(b"2"), "two.txt")}
-    ).status_code == 200
-    assert client.post("/_emulator/clock/freeze", json={"at": 2_000_000_000}).status_code == 200
-    assert client.post("/_emulator/clock/advance", json={"seconds": 90}).status_code == 200
+    form = {"file": (io.BytesIO(b"2"), "two.txt")}
+    ok(client, "POST", API + "/upload/direct", headers=other, data=form)
+    ok(client, "POST", "/_emulator/clock/freeze", json={"at": 2_000_000_000})
+    ok(client, "POST", "/_emulator/clock/advance", json={"seconds": 90})
 
 
 def test_every_change_survives_a_restart_identically(tmp_path):
@@ -161,7 +165,7 @@ def test_the_log_is_compacted_and_unused_blobs_removed(tmp_path, monkeypatch):
 
 
 def test_a_write_that_cannot_be_made_durable_is_not_acknowledged(tmp_path, monkeypatch):
-    emulator, store, client = open_store(tmp_path)
+    _, store, client = open_store(tmp_path)
     try:
 
         def broken(fd: int) -> None:

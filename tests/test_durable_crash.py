@@ -35,8 +35,16 @@ THREADS = 4
 
 def start(data_dir) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "pixelbin_emulator", "--port", "0", "--quiet"]
-        + ["--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "pixelbin_emulator",
+            "--port",
+            "0",
+            "--quiet",
+            "--data-dir",
+            data_dir,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -55,9 +63,7 @@ class Expected:
     #: name -> (fileId, md5 of bytes, tags) acknowledged last, or None when deleted.
     acked: dict[str, tuple[str, str, tuple[str, ...]] | None] = field(default_factory=dict)
     #: name -> versions a write in flight at the crash may have left (None: deleted).
-    doubtful: dict[str, list[tuple[str, str, tuple[str, ...]] | None]] = field(
-        default_factory=dict
-    )
+    doubtful: dict[str, list[tuple[str, str, tuple[str, ...]] | None]] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
 
 
