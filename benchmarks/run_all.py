@@ -11,6 +11,7 @@ import time
 import traceback
 from collections.abc import Callable
 
+import bench_durable
 import bench_fixture
 import bench_listing
 import bench_memory
@@ -26,6 +27,7 @@ FIGURES: list[tuple[str, str, Callable[[], list[Row]]]] = [
     ("4", "memory per file", bench_memory.run),
     ("5", "fixture overhead", bench_fixture.run),
     ("6", "start-up", bench_startup.run),
+    ("7", "durable writes (--data-dir)", bench_durable.run),
 ]
 
 

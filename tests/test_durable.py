@@ -188,3 +188,29 @@ def test_without_a_data_dir_nothing_is_written(tmp_path, monkeypatch):
     client = create_app(default_emulator(), Settings()).test_client()
     upload(client, "memory", b"m")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_journal_faults_url_stubs_and_open_uploads_are_forgotten(tmp_path):
+    emulator, store, client = open_store(tmp_path)
+    signed = "/service/platform/assets/v2.0/upload/signed-url"
+    ticket = ok(client, "POST", signed, headers=AUTH, json={})["presignedUrl"]
+
+    def put_part(client):
+        return client.put(
+            "/" + ticket["url"].split("/", 3)[3] + "&partNumber=1",
+            data={"file": (io.BytesIO(b"part"), "blob")} | ticket["fields"],
+        )
+
+    assert put_part(client).status_code == 204
+    ok(client, "GET", API + "/listFiles", headers=AUTH)
+    emulator.faults.add({"operation": "fileUpload", "status": 503})
+    emulator.url_stubs.add("https://example.test/a.png", b"png")
+    store.close()
+    emulator, store, client = open_store(tmp_path)
+    try:
+        assert emulator.journal.query() == []
+        assert emulator.faults.rules() == [] and emulator.url_stubs.stubs() == []
+        part = put_part(client)
+        assert part.status_code == 404 and "not found" in part.get_json()["message"]
+    finally:
+        store.close()
