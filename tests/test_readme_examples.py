@@ -18,3 +18,20 @@ def test_upload_survives_flaky_parts(pixelbin_emulator, event_loop):
         file=b"x" * 30_000, name="big", format="bin", uploadOptions={"chunkSize": 10_000}
     )
     pixelbin_emulator.assert_called("uploadPart", times=5)  # 3 parts + 2 retries
+
+
+def test_private_files_and_signed_urls(pixelbin_emulator, event_loop):
+    import io
+
+    import requests
+    from pixelbin.utils.security import sign_url
+
+    pixelbin = PixelbinClient(PixelbinConfig(pixelbin_emulator.sdk_config()))
+    report = pixelbin.assets.fileUpload(
+        file=io.BytesIO(b"quarterly numbers"), name="report", access="private"
+    )
+    assert requests.get(report["url"], timeout=10).status_code == 401
+    signed = sign_url(
+        report["url"], 600, pixelbin_emulator.access_key, pixelbin_emulator.api_secret
+    )
+    assert requests.get(signed, timeout=10).content == b"quarterly numbers"
