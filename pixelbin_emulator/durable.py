@@ -33,6 +33,7 @@ import os
 import struct
 import threading
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,7 @@ class _Model:
         return org
 
     def apply(self, record: dict[str, Any]) -> None:
-        kind, org_id = record["k"], record.get("o")
+        kind, org_id = record["k"], int(record.get("o") or 0)
         if kind == CLOCK:
             self.clock = record["d"]
         elif kind == ORG:
@@ -177,6 +178,13 @@ def _parents_first(folder: dict[str, Any]) -> tuple[int, int]:
 
 
 # -- the store -------------------------------------------------------------------------------------
+
+
+_DOCS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    FOLDER: folder_doc,
+    PRESET: preset_doc,
+    CREDENTIALS: credentials_doc,
+}
 
 
 class DurableStore:
@@ -337,7 +345,7 @@ class DurableStore:
         if kind == FILE:
             # The bytes are attached by the committer (base64 or a blob), not under the lock.
             return {"k": FILE, "o": org_id, "d": file_doc(record), "data": record}
-        describe = {FOLDER: folder_doc, PRESET: preset_doc, CREDENTIALS: credentials_doc}[kind]
+        describe: Callable[[Any], dict[str, Any]] = _DOCS[kind]
         return {"k": kind, "o": org_id, "d": describe(record)}
 
     # -- the committer ---------------------------------------------------------------------
