@@ -104,7 +104,7 @@ def run() -> list[Row]:
                 argv = base + (["--data-dir", f"{tmp}/data-{turn}"] if kind == "durable" else [])
                 with server(argv) as emu:
                     for clients, seconds in ((8, 4.0), (1, 2.0)):
-                        result = uploads(emu.url, clients, seconds, f"t{turn}")
+                        result = uploads(emu.url, clients, seconds, f"t{turn}c{clients}")
                         key = f"{clients}"
                         if key not in best[kind] or result[0] > best[kind][key][0]:
                             best[kind][key] = result
@@ -129,7 +129,7 @@ def run() -> list[Row]:
             memory1[1],
             "ms",
             notes=f"informational: one fdatasync per upload ({disk:.1f} ms on this disk); "
-            f"{durable1[0]:.0f} vs {memory1[0]:.0f} uploads/s",
+            f"{durable1[0]:.0f} vs {memory1[0]:.0f} uploads/s; errors {durable1[2]}+{memory1[2]}",
         ),
     ]
 
