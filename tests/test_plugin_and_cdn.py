@@ -27,7 +27,9 @@ def test_handle_exposes_what_a_test_needs(pixelbin_emulator):
 
 
 def test_every_test_starts_clean_part_one(assets):
+    assert assets.listFiles()["page"]["itemTotal"] == 0
     assets.fileUpload(file=png(), name="leftover")
+    assert assets.listFiles()["page"]["itemTotal"] == 1  # part two must not see this file
 
 
 def test_every_test_starts_clean_part_two(assets):

@@ -1,4 +1,4 @@
-"""Records to the JSON shapes the real API answers with (pixelbin-wire.md section 5).
+"""Records to the JSON shapes the real API answers with (the captures in docs/fidelity.md).
 
 Each function mirrors one captured response shape; ``orgId`` is an int, and folder items omit
 ``access`` because the C# SDK's enum converter throws on ``null``.

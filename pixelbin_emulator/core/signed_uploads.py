@@ -57,7 +57,7 @@ class SignedUrlExpiredError(ForbiddenError):
 
 
 class MissingMultipartMetaError(ValidationError):
-    """Name and message SEEN in a real response (pixelbin-wire.md section 7)."""
+    """Name and message SEEN in a real response captured in the Python SDK tests."""
 
     exception = "MissingMultipartMetaError"
 

@@ -2,7 +2,7 @@
 
 CDN URLs are signed by the SDKs' ``sign_url``: ``pbs = hmac_sha256(apiSecret, message + pbe)``
 with ``pbe`` in epoch seconds and ``pbt`` the org's access key. The SDKs disagree on the message
-(pixelbin-wire.md section 8.2): Python and Go sign the URL path without its leading ``/``; JS,
+(docs/fidelity.md): Python and Go sign the URL path without its leading ``/``; JS,
 PHP and C# sign ``path + "?" + query`` when there is a query, JS and PHP after ``encodeURI``. A
 request is accepted when the signature matches any of those spellings.
 """
