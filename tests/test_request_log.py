@@ -113,3 +113,23 @@ def test_quiet_and_in_process_apps_log_nothing(capsys):
 def test_the_pytest_session_server_is_quiet(pixelbin_emulator_server):
     settings = pixelbin_emulator_server.app.extensions["pixelbin_emulator"]["settings"]
     assert settings.request_log is None
+
+
+def test_signed_upload_failures_say_why(capsys):
+    _, app = client()
+    signed = API.replace("v1.0", "v2.0") + "/upload/signed-url"
+    multipart = app.post(signed, headers=AUTH, json={"name": "up"}).get_json()["presignedUrl"]
+    path = "/" + multipart["url"].split("/", 3)[3]
+    part = multipart["fields"] | {"file": (io.BytesIO(b"part"), "blob")}
+    app.put(path.replace("pbs=", "pbs=0") + "&partNumber=1", data=part)
+    post = app.post(API + "/upload/signed-url", headers=AUTH, json={"name": "form"}).get_json()
+    fields = post["s3PresignedUrl"]["fields"] | {"X-Amz-Signature": "00"}
+    form = fields | {"file": (io.BytesIO(b"x"), "x.jpeg")}
+    app.post("/" + post["s3PresignedUrl"]["url"].split("/", 3)[3], data=form)
+    _, altered, _, forged = (LINE.match(line) for line in lines(capsys))
+    assert altered["status"] == "403" and altered["org"] == "1"
+    assert json.loads(altered["reason"]) == "Invalid signature: the upload URL was altered"
+    assert forged["status"] == "403"
+    assert json.loads(forged["reason"]) == (
+        "The request signature we calculated does not match the signature you provided."
+    )

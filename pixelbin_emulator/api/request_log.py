@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from typing import Any
+from xml.sax.saxutils import unescape
 
 from flask import Response
 
@@ -48,7 +49,7 @@ def reason(response: Response, fault: Any, dropped: bool) -> str | None:
             message = None
     elif response.mimetype in ("application/xml", "text/xml"):
         match = _XML_MESSAGE.search(body)
-        message = match.group(1).decode("utf-8", "replace") if match else None
+        message = unescape(match.group(1).decode("utf-8", "replace")) if match else None
     if not isinstance(message, str) or not message:
         return None
     return message if len(message) <= MAX_REASON else message[: MAX_REASON - 1] + "…"
