@@ -9,6 +9,8 @@ random moment, and checks after the restart that:
 - a write that was not acknowledged is either wholly there or not at all (never a file with
   other bytes, nor a move half done);
 - nothing else appeared.
+
+Every other run compacts the log every 100 KB, so kills also land during compactions.
 """
 
 from __future__ import annotations
@@ -33,18 +35,17 @@ RUNS = 5
 THREADS = 4
 
 
-def start(data_dir) -> tuple[subprocess.Popen, str]:
+#: The CLI with a small compaction threshold, so that compactions happen under the load too.
+COMPACTING = (
+    "import sys; from pixelbin_emulator import cli, durable; durable.COMPACT_MIN = 100_000; "
+    "sys.exit(cli.main(sys.argv[1:]))"
+)
+
+
+def start(data_dir, compacting: bool = False) -> tuple[subprocess.Popen, str]:
+    program = ["-c", COMPACTING] if compacting else ["-m", "pixelbin_emulator"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pixelbin_emulator",
-            "--port",
-            "0",
-            "--quiet",
-            "--data-dir",
-            data_dir,
-        ],
+        [sys.executable, *program, "--port", "0", "--quiet", "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -153,7 +154,7 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
     for run in range(RUNS):
         if time.monotonic() > deadline:
             break
-        process, url = start(tmp_path)
+        process, url = start(tmp_path, compacting=run % 2 == 1)
         try:
             if run:
                 check(url, expected)
