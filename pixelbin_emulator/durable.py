@@ -39,7 +39,7 @@ from typing import Any
 
 from .core.changes import CLOCK, CREDENTIALS, FILE, FOLDER, ORG, PRESET, Change
 from .core.emulator import Emulator
-from .core.errors import EmulatorError, ValidationError
+from .core.errors import EmulatorError
 from .core.snapshot import (
     FORMAT as STATE_FORMAT,
 )
@@ -259,17 +259,21 @@ class DurableStore:
             raise DataDirError(f"{self.path / STATE} is not a pixelbin-emulator data file")
         if wrapper.get("version") != VERSION:
             raise DataDirError(f"{self.path / STATE}: unsupported version {wrapper.get('version')}")
-        model = _Model(wrapper)
-        generation = int(wrapper["generation"])
-        records = ignored = 0
-        while (self.path / _log_name(generation)).exists():
-            frames, torn = read_frames(self.path / _log_name(generation))
-            for group in frames:
-                for record in group:
-                    model.apply(record)
-                records += len(group)
-            ignored += torn
-            generation += 1
+        records = ignored = generation = 0
+        try:
+            generation = int(wrapper["generation"])
+            model = _Model(wrapper)
+            while (self.path / _log_name(generation)).exists():
+                frames, torn = read_frames(self.path / _log_name(generation))
+                for group in frames:
+                    for record in group:
+                        model.apply(record)
+                    records += len(group)
+                ignored += torn
+                generation += 1
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            message = f"the state in {str(self.path)!r} is damaged: {type(error).__name__} {error}"
+            raise DataDirError(message) from None
         self._generation = generation - 1
         self.recovered = {"operations": records, "ignoredBytes": ignored}
         em = self.emulator
@@ -278,8 +282,8 @@ class DurableStore:
                 for org in em.orgs():
                     em.drop_org(org.org_id)
                 load_state(em, model.document(), base_dir=self.path)
-        except ValidationError as error:
-            message = f"the state in {str(self.path)!r} cannot be loaded: {error}"
+        except EmulatorError as error:
+            message = f"the state in {str(self.path)!r} cannot be loaded: {error.message}"
             raise DataDirError(message) from None
         em.next_org_id = model.next_org_id
         frozen_at, offset = model.clock

@@ -214,3 +214,14 @@ def test_journal_faults_url_stubs_and_open_uploads_are_forgotten(tmp_path):
         assert part.status_code == 404 and "not found" in part.get_json()["message"]
     finally:
         store.close()
+
+
+def test_a_damaged_directory_is_a_clear_error(tmp_path):
+    _, store, _ = open_store(tmp_path)
+    store.close()
+    (tmp_path / "state.json").write_text('{"format": "pixelbin-emulator-data", "version": 1}')
+    with pytest.raises(DataDirError, match="is damaged"):
+        DurableStore.open(tmp_path, default_emulator())
+    (tmp_path / "state.json").write_text("{")
+    with pytest.raises(DataDirError, match="unreadable"):
+        DurableStore.open(tmp_path, default_emulator())
