@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import struct
+import sys
 import threading
 import zlib
 from collections.abc import Callable
@@ -386,7 +387,12 @@ class DurableStore:
                     record["d"] |= self._content(file, new_blob_dirs)
                 elif record["k"] == FILE and record.get("x"):
                     self._blob_keys.pop(record["id"], None)
-            frames.append(frame(records))
+            try:
+                frames.append(frame(records))
+            except (RecursionError, ValueError, TypeError) as error:
+                # Metadata nested too deeply to encode: the API answered that request with an
+                # error too (its JSON encoder has the same limit), so the change is not kept.
+                print(f"pixelbin-emulator: a change is not kept: {error}", file=sys.stderr)
         for directory in new_blob_dirs:
             _fsync_dir(directory)
         if frames:

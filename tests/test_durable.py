@@ -225,3 +225,17 @@ def test_a_damaged_directory_is_a_clear_error(tmp_path):
     (tmp_path / "state.json").write_text("{")
     with pytest.raises(DataDirError, match="unreadable"):
         DurableStore.open(tmp_path, default_emulator())
+
+
+def test_metadata_too_deep_to_encode_does_not_stop_durability(tmp_path):
+    emulator, store, client = open_store(tmp_path)
+    try:
+        upload(client, "deep", b"d")
+        nested: dict = {}
+        for _ in range(1200):
+            nested = {"a": nested}
+        emulator.org(1).assets.update_file("a/b/deep", metadata=nested)  # as a parser might let in
+        store.wait()
+        upload(client, "after", b"a")  # still answered 200: the committer carries on
+    finally:
+        store.close()
