@@ -6,6 +6,7 @@ import base64
 import io
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -80,15 +81,30 @@ def every_kind_of_change(client) -> None:
     ok(client, "POST", "/_emulator/clock/advance", json={"seconds": 90})
 
 
+def answers(client, emulator) -> list:
+    """What the API answers about every file, folder listing and preset of org 1."""
+    files = [
+        ok(client, "GET", API + "/files/" + quote(f.file_id), headers=AUTH)
+        for f in sorted(emulator.org(1).assets.files_by_id.values(), key=lambda f: f.id)
+    ]
+    listings = [
+        ok(client, "GET", API + f"/listFiles?path={path}&pageSize=100", headers=AUTH)
+        for path in ("", "a", "a/b", "d")
+    ]
+    return files + listings + [ok(client, "GET", API + "/presets", headers=AUTH)]
+
+
 def test_every_change_survives_a_restart_identically(tmp_path):
     emulator, store, client = open_store(tmp_path)
     every_kind_of_change(client)
     before = state(emulator)
+    api_before = answers(client, emulator)
     store.close()
     emulator, store, client = open_store(tmp_path)
     try:
         assert store.recovered["operations"] > 10
         assert state(emulator) == before
+        assert answers(client, emulator) == api_before
         # The answers too: the same file with the same _id, timestamps and bytes.
         answer = client.get(API + "/files/d/small", headers=AUTH).get_json()
         assert answer["tags"] == ["x"] and answer["size"] == len(b"tiny bytes")
