@@ -103,8 +103,8 @@ class Emulator:
         """Change many orgs as one step (reset, snapshot import): nothing is published on the
         way, then the sink records the whole state at once, so a crash keeps all or nothing.
 
-        Orgs created meanwhile stay locked until the end, so no other request changes one
-        before the sink follows it.
+        Orgs created meanwhile stay locked until the checkpoint is published, so a change
+        another request makes to one is ordered after it.
         """
         with self._lock:
             if self._bulk_orgs is not None:  # nested: the outer one publishes
@@ -118,8 +118,10 @@ class Emulator:
                 for org in created:
                     if self._registry.orgs.get(org.org_id) is org:
                         org.changes = self.changes
-                    org.lock.release()
+                # Before the new orgs unlock: any change to them comes after the checkpoint.
                 self.changes.checkpoint()
+                for org in created:
+                    org.lock.release()
 
     def _publish(self, change: Change) -> None:
         if self._bulk_orgs is None:
