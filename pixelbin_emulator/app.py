@@ -17,6 +17,7 @@ from .api import (
 )
 from .api.context import EXTENSION_KEY, external_base
 from .api.control import bp as control_bp
+from .api.cors import install as install_cors
 from .api.errors import register_error_handlers
 from .api.middleware import install as install_request_hooks
 from .api.request_log import RequestLog
@@ -61,6 +62,7 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
     register_error_handlers(app)
     log = RequestLog(settings.request_log) if settings.request_log else None
     install_request_hooks(app, app.extensions[EXTENSION_KEY]["emulator"], log)
+    install_cors(app, settings)  # after the request hooks: a preflight is journaled, not faulted
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(control_bp)  # /_emulator/: not part of the emulated API

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 from . import __version__
+from .api.cors import parse_origins
 from .api.request_log import FORMATS as LOG_FORMATS
 from .app import create_app
 from .core.emulator import Emulator
@@ -122,6 +123,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env_bool("quiet"),
         help="no request log (start-up and shutdown lines only)",
     )
+    parser.add_argument(
+        "--cors-origins",
+        default=_env("cors-origins", "*"),
+        help="origins browsers may call the upload routes and the CDN from: '*' (default), a "
+        "comma-separated list (globs allowed: http://localhost:*), or '' for none",
+    )
+    parser.add_argument(
+        "--cors-platform",
+        action="store_true",
+        default=_env_bool("cors-platform"),
+        help="let browsers call the platform API too (it wants the API secret: off by default)",
+    )
+    parser.add_argument(
+        "--custom-domain",
+        action="append",
+        metavar="HOST",
+        help="serve the first org's CDN URLs on HOST without the cloud name (repeatable)",
+    )
     return parser
 
 
@@ -169,11 +188,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         emulator = Emulator(doc, seed_dir=base_dir)
         if args.data_dir:
             store = DurableStore.open(args.data_dir, emulator)
+        orgs = emulator.orgs()
+        env_domains = (_env("custom-domain", "") or "").replace(",", " ").split()
+        for host in args.custom_domain or env_domains:
+            if not orgs:
+                raise EmulatorError("--custom-domain needs an org in the seed")
+            emulator.map_domain(host, orgs[0].org_id)
         settings = Settings(
             external_url=args.external_url,
             allow_fetch=args.allow_fetch,
             admin_token=args.admin_token or None,
             request_log=None if args.quiet else args.log_format,
+            cors_origins=parse_origins(args.cors_origins),
+            cors_platform=args.cors_platform,
         )
         try:
             server = LiveServer(
@@ -196,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"apiSecret={org.api_secret} accessKey={org.access_key}",
             flush=True,
         )
+        for host in emulator.domains(org.org_id):
+            print(f"    custom domain {host}: /v2[/{{zone}}]/{{pattern}}/{{filePath}}", flush=True)
     if store is not None:
         print(f"  state kept in {store.path} ({_recovered(store)})", flush=True)
     signal.signal(signal.SIGTERM, _on_sigterm)

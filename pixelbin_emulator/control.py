@@ -20,7 +20,7 @@ import json
 import urllib.error
 import urllib.request
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 JSON = dict[str, Any]
 
@@ -122,6 +122,16 @@ class ControlClient:
 
     def drop_org(self, org_id: int) -> JSON:
         return self.call("DELETE", f"/orgs/{org_id}")
+
+    def map_domain(self, host: str, org_id: int) -> JSON:
+        """Serve the org's CDN URLs on ``host`` without the cloud name: ``{host, orgId}``."""
+        return self.call("POST", "/domains", {"host": host, "orgId": org_id})
+
+    def domains(self, org_id: int | None = None) -> list[JSON]:
+        return self.call("GET", "/domains" + _params(orgId=org_id))["items"]
+
+    def unmap_domain(self, host: str) -> JSON:
+        return self.call("DELETE", f"/domains/{quote(host, safe='')}")
 
     def reset(self) -> list[JSON]:
         """Back to the seed; the orgs it holds."""

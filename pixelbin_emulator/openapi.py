@@ -800,7 +800,12 @@ def _cdn() -> dict[str, dict[str, Schema]]:
                 },
                 tag="cdn",
                 parameters=[
-                    path_param("cdn_path", "`{cloudName}[/{zone}]/{pattern}/{fileId}`"),
+                    path_param(
+                        "cdn_path",
+                        "`{cloudName}[/{zone}]/{pattern}/{fileId}`; on an org's custom domain "
+                        "`[{zone}/]{pattern}/{fileId}`. URL Translation Worker paths "
+                        "(`.../wrkr/...`) are not emulated: 404",
+                    ),
                     query("pbs", STRING, "Signature of a signed URL"),
                     query("pbe", STRING, "Expiry (epoch seconds) of a signed URL"),
                     query("pbt", STRING, "Access key of a signed URL"),
@@ -1019,6 +1024,7 @@ SCHEMAS |= {
         }
     ),
     "ControlOrgs": obj({"items": {"type": "array", "items": ref("ControlOrg")}}),
+    "ControlDomain": obj({"host": STRING, "orgId": INTEGER}),
     "Removed": obj({"removed": {"type": "integer", "minimum": 0}}),
     "JournalEntry": obj(
         {
@@ -1140,6 +1146,34 @@ def _control() -> dict[str, dict[str, Schema]]:
             "delete": _control_op(
                 "drop_org", "Drop an org", 200, ref("ControlOrg"), (401, 404), parameters=[org_id]
             ),
+        },
+        f"{CONTROL}/domains": {
+            "get": _control_op(
+                "list_domains",
+                "Custom domains (of one org with orgId)",
+                200,
+                items_of("ControlDomain"),
+                (400, 401, 404),
+                parameters=[org_filter],
+            ),
+            "post": _control_op(
+                "map_domain",
+                "Serve an org's CDN URLs on a host without the cloud name",
+                201,
+                ref("ControlDomain"),
+                (400, 401, 404, 409, 413),
+                body=json_body(obj({"host": STRING, "orgId": INTEGER})),
+            ),
+        },
+        f"{CONTROL}/domains/{{host}}": {
+            "delete": _control_op(
+                "unmap_domain",
+                "Forget a custom domain",
+                200,
+                ref("ControlDomain"),
+                (401, 404),
+                parameters=[path_param("host", "The custom domain")],
+            )
         },
         f"{CONTROL}/reset": {
             "post": _control_op(
@@ -1372,7 +1406,10 @@ def _document() -> Schema:
             "title": "Pixelbin emulator",
             "version": "1.0",
             "description": "The Pixelbin asset API as this emulator serves it. Errors are "
-            "`{message, status, code: 'CG-0<status>', exception}`.",
+            "`{message, status, code: 'CG-0<status>', exception}`. CORS: the public upload "
+            "routes and the CDN (and the platform API with `--cors-platform`) answer a "
+            "preflight `OPTIONS` with 204, or 403 in the error format for an origin or route "
+            "browsers may not use; a CDN path on a custom domain has no cloud name.",
         },
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "security": [{"apiSecret": []}],

@@ -169,6 +169,13 @@ class EmulatorHandle:
         self.clock.advance(seconds)
         return self.emulator.clock.time()
 
+    # -- custom domains --------------------------------------------------------------------
+
+    def map_domain(self, host: str) -> str:
+        """Serve this org's CDN URLs on ``host`` without the cloud name
+        (``/v2[/{zone}]/{pattern}/{filePath}``); the mapping goes with the org."""
+        return self.emulator.map_domain(host, self.org_id)
+
     # -- URL stubs -------------------------------------------------------------------------
 
     def stub_url(self, url: str, data: bytes | str, *, status: int = 200) -> UrlStub:

@@ -23,3 +23,9 @@ class Settings:
     admin_token: str | None = None
     #: The request log on stdout: ``"text"``, ``"json"``, or ``None`` for none (tests, ``--quiet``).
     request_log: str | None = None
+    #: Origins browsers may call the public upload routes and the CDN from (CORS): ``"*"`` any
+    #: origin, without credentials (the default, as a public CDN answers); otherwise exact
+    #: origins or globs (``http://localhost:*``), echoed with credentials allowed; empty: none.
+    cors_origins: tuple[str, ...] = ("*",)
+    #: Whether browsers may call the platform API (``/service/platform/``) too.
+    cors_platform: bool = False

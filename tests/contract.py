@@ -110,6 +110,8 @@ class Recorder:
         if g.get("pixelbin_fault") is not None:  # an injected fault answers what it was told
             return response
         endpoint = request.url_rule.endpoint if request.url_rule is not None else None
+        if request.method == "OPTIONS":  # CORS preflights: 204, or a failure in the error format
+            endpoint = None
         is_json = response.mimetype == "application/json"
         body = response.get_data() if is_json and not response.direct_passthrough else None
         found = self.contract.violations(

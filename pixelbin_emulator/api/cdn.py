@@ -1,4 +1,5 @@
-"""The CDN: ``GET /v2/{cloudName}[/{zone}]/{pattern}/{filePath}`` serves stored bytes.
+"""The CDN: ``GET /v2/{cloudName}[/{zone}]/{pattern}/{filePath}`` serves stored bytes, and so
+does ``/v2[/{zone}]/{pattern}/{filePath}`` on an org's custom domain (``Emulator.map_domain``).
 
 Only ``original`` is rendered faithfully. A transformation pattern is accepted, and the original
 is served with ``X-Pixelbin-Emulator-Transformation: not-applied``, so pages that use
@@ -25,6 +26,7 @@ bp = Blueprint("cdn", __name__)
 _ZONE = re.compile(r"^[A-Za-z0-9_-]{6}$")
 _VERSION = re.compile(r"^v[12]$")
 _PUBLIC_CACHE = "public, max-age=31536000"
+_WORKER = "wrkr"
 
 
 @dataclass(frozen=True)
@@ -34,17 +36,33 @@ class CdnTarget:
     pattern: str
 
 
-def resolve(path: str) -> CdnTarget:
-    """Find the org and file a CDN path names (the path after the host, with ``/v2/``)."""
+def resolve(path: str, host: str = "") -> CdnTarget:
+    """Find the org and file a CDN path names (the path after the host, with ``/v2/``).
+
+    On a custom domain of an org (``host``), the path has no cloud name:
+    ``/v2[/{zone}]/{pattern}/{filePath}``; that org's own cloud-name form works there too.
+    """
     segments = path.lstrip("/").split("/")
-    if len(segments) < 4 or not _VERSION.match(segments[0]):
+    if not _VERSION.match(segments[0]):
         raise NotFoundError("not a CDN path: /v2/{cloudName}/{pattern}/{filePath}")
-    org = emulator().org_by_cloud_name(segments[1])
-    if org is None:
-        raise NotFoundError(f"unknown cloud name {segments[1]!r}")
-    rest = segments[2:]
+    org = emulator().org_by_host(host) if host else None
+    if org is not None and segments[1:2] != [org.cloud_name]:
+        rest = segments[1:]
+    else:
+        cloud_name = segments[1] if len(segments) > 1 else ""
+        org = emulator().org_by_cloud_name(cloud_name)
+        if org is None:
+            raise NotFoundError(f"unknown cloud name {cloud_name!r}")
+        rest = segments[2:]
     if len(rest) >= 3 and _ZONE.match(rest[0]):
         rest = rest[1:]
+    if rest[:1] == [_WORKER]:
+        raise NotFoundError(
+            "URL Translation Worker URLs (/wrkr/) are not emulated: the worker is JavaScript "
+            "configured in the Pixelbin console; use /v2/{cloudName}/{pattern}/{filePath}"
+        )
+    if len(rest) < 2:
+        raise NotFoundError("not a CDN path: /v2/{cloudName}/{pattern}/{filePath}")
     pattern, file_path = rest[0], "/".join(rest[1:])
     return CdnTarget(org, _find_file(org, file_path), pattern)
 
@@ -90,7 +108,7 @@ def _raw_path() -> str:
 
 @bp.get("/v2/<path:cdn_path>")
 def serve(cdn_path: str) -> Response:
-    target = resolve("v2/" + cdn_path)
+    target = resolve("v2/" + cdn_path, request.host)
     if target.pattern != "original":
         target.org.presets.check_url_pattern(target.pattern)
     check_access(target, _raw_path(), request.query_string.decode("utf-8", "replace"))

@@ -1,9 +1,10 @@
 """The control plane under ``/_emulator/``: what tests and operators use to drive the emulator.
 
-Health and readiness, orgs, reset, snapshots, the request journal, fault rules, the clock and
-URL stubs (docs/control-plane.md describes every route). Answers are JSON; lists come as
-``{"items": [...]}``, removals as ``{"removed": n}``; errors use the API's error format. With an
-admin token configured, every route but health and ready wants ``Authorization: Bearer <token>``.
+Health and readiness, orgs, custom domains, reset, snapshots, the request journal, fault rules,
+the clock and URL stubs (docs/control-plane.md describes every route). Answers are JSON; lists
+come as ``{"items": [...]}``, removals as ``{"removed": n}``; errors use the API's error format.
+With an admin token configured, every route but health and ready wants
+``Authorization: Bearer <token>``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from ..core.clock import Clock, isoformat
+from ..core.emulator import normalize_host
 from ..core.errors import UnauthorizedError, ValidationError
 from ..core.journal import JournalQuery
 from ..core.signing import matches
@@ -103,6 +105,35 @@ def get_org(org_id: int) -> Response:
 @bp.delete("/orgs/<int:org_id>")
 def drop_org(org_id: int) -> Response:
     return jsonify(org_head(emulator().drop_org(org_id)))
+
+
+# -- custom domains ------------------------------------------------------------------------------
+
+
+def _domain(host: str, org_id: int) -> dict[str, Any]:
+    return {"host": host, "orgId": org_id}
+
+
+@bp.get("/domains")
+def list_domains() -> Response:
+    domains = emulator().domains(_org_id_arg())
+    return jsonify(items=[_domain(host, org_id) for host, org_id in domains.items()])
+
+
+@bp.post("/domains")
+def map_domain() -> Response:
+    body = parsing.json_body()
+    org_id = parsing.opt_int(body, "orgId")
+    if org_id is None:
+        raise ValidationError("orgId is required")
+    host = emulator().map_domain(parsing.req_str(body, "host"), org_id)
+    return _created(_domain(host, org_id))
+
+
+@bp.delete("/domains/<host>")
+def unmap_domain(host: str) -> Response:
+    org_id = emulator().unmap_domain(host)
+    return jsonify(_domain(normalize_host(host), org_id))
 
 
 @bp.post("/reset")

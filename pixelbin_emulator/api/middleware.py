@@ -29,6 +29,7 @@ from ..core.errors import EmulatorError, NotFoundError
 from ..core.faults import FaultRule
 from ..core.orgs import Org
 from .context import org_for_authorization
+from .cors import is_preflight
 from .errors import error_response
 from .request_log import RequestLog, reason
 
@@ -36,6 +37,8 @@ CONTROL_PREFIX = "/_emulator/"
 
 #: Endpoints whose view function is not named after the operation (an SDK method name).
 OPERATIONS = {"cdn.serve": "getCdnFile"}
+#: The operation of a CORS preflight, whatever route it asks about.
+PREFLIGHT = "corsPreflight"
 
 
 def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -58,8 +61,8 @@ def operation_of(endpoint: str, view: Callable[..., Any] | None) -> str:
 
 
 def request_org(em: Emulator) -> Org | None:
-    """The org a request is for, without failing: authenticated, by API secret, CDN cloud name
-    or the ``pbo`` of a signed upload URL."""
+    """The org a request is for, without failing: authenticated, by API secret, CDN custom
+    domain or cloud name, or the ``pbo`` of a signed upload URL."""
     org = g.get("org")
     if org is not None:
         return org
@@ -69,7 +72,7 @@ def request_org(em: Emulator) -> Org | None:
         return org
     path = request.path
     if path.startswith("/v2/"):
-        return em.org_by_cloud_name(path.split("/", 3)[2])
+        return em.org_by_host(request.host) or em.org_by_cloud_name(path.split("/", 3)[2])
     pbo = request.args.get("pbo", "")
     if pbo.isdigit():
         with contextlib.suppress(NotFoundError):
@@ -152,6 +155,8 @@ class RequestHooks:
         em = self.emulator
         if not em.faults.active:
             return None
+        if is_preflight(request):  # never faulted: a rule for the PUT is kept for the PUT
+            return None
         org = request_org(em)
         rule = em.faults.check(
             self.operation(request.endpoint),
@@ -185,7 +190,7 @@ class RequestHooks:
         dropped = getattr(ctx, "pixelbin_dropped", False)
         rule = getattr(ctx, "pixelbin_fault", None)
         duration = time.perf_counter() - start
-        operation = self.operation(request.endpoint)
+        operation = PREFLIGHT if is_preflight(request) else self.operation(request.endpoint)
         status = 0 if dropped else response.status_code
         if not request.path.startswith(CONTROL_PREFIX):
             self.emulator.journal.record(

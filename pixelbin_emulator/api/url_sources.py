@@ -43,9 +43,10 @@ def fetch(url: str) -> Fetched:
     if scheme not in ("http", "https") or not parts.netloc:
         raise ValidationError(f"url {url!r} is not an http(s) or data: URL")
     filename = unquote(parts.path.rsplit("/", 1)[-1]) or None
-    if _is_own(parts.netloc) and parts.path.startswith("/v2/"):
+    custom_domain = emulator().org_by_host(parts.netloc) is not None
+    if (custom_domain or _is_own(parts.netloc)) and parts.path.startswith("/v2/"):
         try:
-            target = cdn.resolve(parts.path)
+            target = cdn.resolve(parts.path, parts.netloc if custom_domain else "")
             cdn.check_access(target, parts.path, parts.query)
         except EmulatorError as error:
             raise ValidationError(f"url {url!r} could not be fetched: {error.message}") from None

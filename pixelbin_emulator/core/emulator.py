@@ -1,11 +1,14 @@
 """The emulator's whole state: a registry of orgs, one clock and one id source.
 
 :meth:`Emulator.reset` re-initialises the registry and reloads the seed, rather than clearing
-fields one by one, so a field added later can never survive a reset by mistake.
+fields one by one, so a field added later can never survive a reset by mistake. Custom domains
+(a host serving one org's CDN URLs without the cloud name) are configuration, like the CLI flag
+that sets them: they map to an ``orgId`` and survive a reset; dropping the org removes them.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +25,16 @@ from .ids import IdFactory
 from .journal import DEFAULT_LIMIT, Journal
 from .orgs import Org
 from .url_stubs import UrlStubs
+
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+def normalize_host(host: str) -> str:
+    """``CDN.Example.test:8080`` -> ``cdn.example.test``: domains match without the port."""
+    name = host.strip().lower().rstrip(".")
+    if name.startswith("["):  # an IPv6 literal, with or without a port
+        return name.partition("]")[0] + "]"
+    return name.partition(":")[0]
 
 
 @dataclass
@@ -64,6 +77,7 @@ class Emulator:
         self._bulk_orgs: list[Org] | None = None
         self.clock.report = self._clock_changed
         self._registry = _Registry()
+        self._domains: dict[str, int] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -207,6 +221,7 @@ class Emulator:
             with org.lock:
                 org.changes = NO_CHANGES
                 self._publish(Change(ORG, org_id, org, removed=True))
+            self._domains = {h: o for h, o in self._domains.items() if o != org_id}
             self.journal.clear(org_id)
             self.faults.clear(org_id)
             self.url_stubs.clear(org_id)
@@ -240,3 +255,41 @@ class Emulator:
 
     def org_by_cloud_name(self, cloud_name: str) -> Org | None:
         return self._registry.by_cloud_name.get(cloud_name)
+
+    # -- custom domains --------------------------------------------------------------------
+
+    def map_domain(self, host: str, org_id: int) -> str:
+        """Serve org ``org_id``'s CDN URLs on ``host`` in the custom-domain form
+        (``/v2[/{zone}]/{pattern}/{filePath}``); the normalized host."""
+        if not isinstance(host, str):
+            raise ValidationError("host must be a string")
+        name = normalize_host(host)
+        if len(name) > 253 or not _HOST.match(name):
+            raise ValidationError(f"{host!r} is not a host name (e.g. cdn.example.test)")
+        with self._lock:
+            self.org(org_id)  # 404 for an unknown org
+            taken = self._domains.get(name)
+            if taken is not None and taken != org_id:
+                raise ConflictError(f"{name} is the custom domain of org {taken} already")
+            self._domains[name] = org_id
+            return name
+
+    def unmap_domain(self, host: str) -> int:
+        """Forget a custom domain; the org it served."""
+        with self._lock:
+            org_id = self._domains.pop(normalize_host(host), None)
+        if org_id is None:
+            raise NotFoundError(f"{host} is not a custom domain")
+        return org_id
+
+    def domains(self, org_id: int | None = None) -> dict[str, int]:
+        """Custom domains and their orgs (of one org, if given)."""
+        with self._lock:
+            return {h: o for h, o in self._domains.items() if org_id is None or o == org_id}
+
+    def org_by_host(self, host: str) -> Org | None:
+        """The org whose custom domain ``host`` (a ``Host`` header, port allowed) is."""
+        if not self._domains:
+            return None
+        org_id = self._domains.get(normalize_host(host))
+        return None if org_id is None else self._registry.orgs.get(org_id)
