@@ -216,20 +216,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             store.close()
         print(f"pixelbin-emulator: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2
-    print(f"pixelbin-emulator ready on {server.url}", flush=True)
-    for org in emulator.orgs():
-        print(
-            f"  org {org.org_id} ({org.name}): cloudName={org.cloud_name} "
-            f"apiSecret={org.api_secret} accessKey={org.access_key}",
-            flush=True,
-        )
-        for host in emulator.domains(org.org_id):
-            print(f"    custom domain {host}: /v2[/{{zone}}]/{{pattern}}/{{filePath}}", flush=True)
-    if store is not None:
-        print(f"  state kept in {store.path} ({_recovered(store)})", flush=True)
+    # Before the "ready" line: whoever waits for it may send SIGTERM right away.
     signal.signal(signal.SIGTERM, _on_sigterm)
     how = "stopped"
     try:
+        _announce(server, emulator, store)
         server.serve_forever()
     except KeyboardInterrupt:
         how = "stopped (SIGINT)"
@@ -242,6 +233,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             store.close()
     print(f"pixelbin-emulator {how}", flush=True)
     return 0
+
+
+def _announce(server: LiveServer, emulator: Emulator, store: DurableStore | None) -> None:
+    print(f"pixelbin-emulator ready on {server.url}", flush=True)
+    for org in emulator.orgs():
+        print(
+            f"  org {org.org_id} ({org.name}): cloudName={org.cloud_name} "
+            f"apiSecret={org.api_secret} accessKey={org.access_key}",
+            flush=True,
+        )
+        for host in emulator.domains(org.org_id):
+            print(f"    custom domain {host}: /v2[/{{zone}}]/{{pattern}}/{{filePath}}", flush=True)
+    if store is not None:
+        print(f"  state kept in {store.path} ({_recovered(store)})", flush=True)
 
 
 def _recovered(store: DurableStore) -> str:
