@@ -11,6 +11,7 @@ import time
 import traceback
 from collections.abc import Callable
 
+import bench_availability
 import bench_durable
 import bench_fixture
 import bench_listing
@@ -28,6 +29,7 @@ FIGURES: list[tuple[str, str, Callable[[], list[Row]]]] = [
     ("5", "fixture overhead", bench_fixture.run),
     ("6", "start-up", bench_startup.run),
     ("7", "durable writes (--data-dir)", bench_durable.run),
+    ("11.4-5", "availability under idle connections and latency faults", bench_availability.run),
 ]
 
 

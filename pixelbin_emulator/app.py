@@ -11,12 +11,14 @@ from .api import (
     folders,
     modules,
     organization,
+    predictions,
     presets,
     signed_uploads,
     uploads,
 )
 from .api.context import EXTENSION_KEY, external_base
 from .api.control import bp as control_bp
+from .api.control_predictions import bp as control_predictions_bp
 from .api.cors import install as install_cors
 from .api.errors import register_error_handlers
 from .api.middleware import install as install_request_hooks
@@ -37,6 +39,8 @@ BLUEPRINTS = (
     credentials.bp,
     modules.bp,
     organization.bp,
+    predictions.bp,
+    predictions.public_bp,
 )
 
 
@@ -66,5 +70,6 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(control_bp)  # /_emulator/: not part of the emulated API
+    app.register_blueprint(control_predictions_bp)
     app.add_url_rule("/openapi.json", "openapi", openapi)
     return app

@@ -19,6 +19,7 @@ from . import __version__
 from .api.cors import parse_origins
 from .api.request_log import FORMATS as LOG_FORMATS
 from .app import create_app
+from .core.assets import MB, Limits
 from .core.emulator import Emulator
 from .core.errors import EmulatorError
 from .durable import DurableStore
@@ -69,6 +70,16 @@ def _env_choice(name: str, choices: Sequence[str], default: str) -> str:
 
 class _Stopped(Exception):
     """Raised in the serving thread by the SIGTERM handler, as Ctrl-C raises KeyboardInterrupt."""
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError("must be between 0 and 86400 seconds")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="no request log (start-up and shutdown lines only)",
     )
     parser.add_argument(
+        "--prediction-latency",
+        type=_seconds,
+        default=_env("prediction-latency", "0.5"),
+        help="seconds from a prediction job's creation to its completion (default 0.5)",
+    )
+    parser.add_argument(
         "--cors-origins",
         default=_env("cors-origins", "*"),
         help="origins browsers may call the upload routes and the CDN from: '*' (default), a "
@@ -141,7 +158,42 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST",
         help="serve the first org's CDN URLs on HOST without the cloud name (repeatable)",
     )
+    defaults = Settings()
+    parser.add_argument(
+        "--connection-limit",
+        type=_positive_int,
+        default=_env("connection-limit", str(defaults.connection_limit)),
+        help="open connections served at once, idle keep-alive ones included",
+    )
+    parser.add_argument(
+        "--channel-timeout",
+        type=_positive_int,
+        default=_env("channel-timeout", str(defaults.channel_timeout)),
+        help="seconds an idle connection is kept open",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive_int,
+        default=_env("header-timeout", str(defaults.header_timeout)),
+        help="seconds a client may take to send a request's headers",
+    )
+    parser.add_argument(
+        "--max-pending-upload-mb",
+        type=_positive_int,
+        default=_env("max-pending-upload-mb", str(Limits().max_pending_upload_bytes // MB)),
+        help="MB the parts of unfinished signed uploads may hold together (past it: 413)",
+    )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
 
 
 def _seed_document(args: argparse.Namespace) -> tuple[dict, Path]:
@@ -185,7 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     store: DurableStore | None = None
     try:
         doc, base_dir = _seed_document(args)
-        emulator = Emulator(doc, seed_dir=base_dir)
+        limits = Limits(max_pending_upload_bytes=args.max_pending_upload_mb * MB)
+        emulator = Emulator(doc, seed_dir=base_dir, limits=limits)
         if args.data_dir:
             store = DurableStore.open(args.data_dir, emulator)
         orgs = emulator.orgs()
@@ -199,8 +252,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             allow_fetch=args.allow_fetch,
             admin_token=args.admin_token or None,
             request_log=None if args.quiet else args.log_format,
+            prediction_latency=args.prediction_latency,
             cors_origins=parse_origins(args.cors_origins),
             cors_platform=args.cors_platform,
+            connection_limit=args.connection_limit,
+            channel_timeout=args.channel_timeout,
+            header_timeout=args.header_timeout,
         )
         try:
             server = LiveServer(

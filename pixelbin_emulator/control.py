@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -263,3 +264,47 @@ class ControlClient:
 
     def remove_url_stubs(self, *, url: str | None = None, org_id: int | None = None) -> int:
         return self.call("DELETE", "/url-stubs" + _params(url=url, orgId=org_id))["removed"]
+
+    # -- predictions -----------------------------------------------------------------------
+
+    def prediction_jobs(self, org_id: int | None = None) -> list[JSON]:
+        """Prediction jobs (each with ``dueAt``, when it completes on the emulator's clock)."""
+        return self.call("GET", "/predictions" + _params(orgId=org_id))["items"]
+
+    def complete_predictions(
+        self, *, org_id: int | None = None, job_id: str | None = None
+    ) -> list[JSON]:
+        """Complete pending jobs now (all, an org's or one); the jobs completed."""
+        return self.call("POST", "/predictions/complete", _fields(orgId=org_id, jobId=job_id))[
+            "items"
+        ]
+
+    def prediction_settings(self, org_id: int) -> JSON:
+        return self.call("GET", "/predictions/settings" + _params(orgId=org_id))
+
+    def set_prediction_settings(self, org_id: int, **settings: Any) -> JSON:
+        """``latency``, ``modelLatency``, ``creditLimit``, ``webhookRetryDelay`` (camelCase)."""
+        return self.call("PUT", "/predictions/settings", {"orgId": org_id, **settings})
+
+    def webhook_deliveries(
+        self, *, org_id: int | None = None, job_id: str | None = None
+    ) -> list[JSON]:
+        return self.call("GET", "/webhooks" + _params(orgId=org_id, jobId=job_id))["items"]
+
+    def wait_for_webhook(
+        self,
+        *,
+        org_id: int | None = None,
+        job_id: str | None = None,
+        delivered: bool | None = True,
+        timeout: float = 10.0,
+    ) -> JSON:
+        """Poll until a webhook delivery attempt (a successful one by default) is listed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for delivery in self.webhook_deliveries(org_id=org_id, job_id=job_id):
+                if delivered is None or delivery["delivered"] == delivered:
+                    return delivery
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no webhook delivery within {timeout:g}s")
+            time.sleep(0.05)

@@ -1393,10 +1393,253 @@ def _control() -> dict[str, dict[str, Schema]]:
     }
 
 
+# -- predictions (docs/predictions.md) ----------------------------------------------------------
+
+TRANSFORMATION = "/service/platform/transformation/v1.0"
+PUBLIC_TRANSFORMATION = "/service/public/transformation/v1.0"
+_PREDICTION_JOB = {
+    "input": ANY_OBJECT,
+    "status": {"type": "string", "enum": ["ACCEPTED", "SUCCESS", "FAILURE"]},
+    "urls": obj({"get": {"type": "string", "format": "uri"}}),
+    "orgId": INTEGER,
+    "retention": STRING,
+    "createdAt": TIMESTAMP,
+    "_id": STRING,
+}
+_PREDICTION_RESULT = {
+    "consumedCredits": INTEGER,
+    "output": {"type": "array", "items": {"type": "string", "format": "uri"}},
+    "error": STRING,
+}
+SCHEMAS.update(
+    {
+        "PredictionJob": obj(_PREDICTION_JOB, _PREDICTION_RESULT),
+        "ControlPredictionJob": obj(_PREDICTION_JOB | {"dueAt": TIMESTAMP}, _PREDICTION_RESULT),
+        "PredictionModel": obj({"name": STRING, "displayName": STRING, "description": STRING}),
+        "PredictionSchema": obj(
+            {"name": STRING, "displayName": STRING, "description": STRING, "input": ANY_OBJECT}
+        ),
+        # The SDK README's error example (the prediction service's own shape).
+        "UsageBlockedError": obj(
+            {
+                "message": STRING,
+                "status": {"const": 403},
+                "errorCode": {"const": "JR-1000"},
+                "exception": {"const": "UsageBlockedError"},
+                "info": STRING,
+            }
+        ),
+        "PredictionSettings": obj(
+            {
+                "orgId": INTEGER,
+                "latency": nullable(NUMBER),
+                "modelLatency": {"type": "object", "additionalProperties": NUMBER},
+                "creditLimit": nullable(INTEGER),
+                "webhookRetryDelay": NUMBER,
+                "creditsUsed": INTEGER,
+            }
+        ),
+        "WebhookDelivery": obj(
+            {
+                "id": INTEGER,
+                "jobId": STRING,
+                "orgId": INTEGER,
+                "url": STRING,
+                "attempt": INTEGER,
+                "time": TIMESTAMP,
+                "status": nullable(INTEGER),
+                "error": nullable(STRING),
+                "delivered": BOOLEAN,
+                "retryIn": nullable(NUMBER),
+            }
+        ),
+    }
+)
+
+
+def _control_predictions_op(endpoint: str, *args: Any, **kwargs: Any) -> Schema:
+    """A control-plane operation served by the ``control_predictions`` blueprint."""
+    op = _control_op(endpoint, *args, **kwargs)
+    op["operationId"] = f"control_predictions.{endpoint}"
+    return op
+
+
+def _predictions() -> dict[str, dict[str, Schema]]:
+    job = {"200": json_response("The prediction job", ref("PredictionJob"))}
+    create_body = {
+        "required": False,
+        "content": {
+            JSON: {
+                "schema": {
+                    "type": "object",
+                    "description": "`input.<name>` fields (see the model's schema), `webhook`",
+                }
+            },
+            "multipart/form-data": {"schema": {"type": "object"}},
+        },
+    }
+    org_filter = query("orgId", INTEGER, "Only this org's (404 for an unknown org)")
+    return {
+        f"{TRANSFORMATION}/predictions/{{plugin}}/{{operation}}": {
+            "post": operation(
+                "predictions.create_prediction",
+                "Create a prediction job for the model `{plugin}_{operation}` (e.g. erase_bg)",
+                {
+                    **job,
+                    **error_responses(400, 401, 404, 413),
+                    "403": json_response("Credit limit reached", ref("UsageBlockedError")),
+                },
+                tag="predictions",
+                parameters=[
+                    path_param("plugin", "The model's plugin, e.g. `erase`"),
+                    path_param("operation", "The model's operation, e.g. `bg`"),
+                ],
+                body=create_body,
+            )
+        },
+        f"{TRANSFORMATION}/predictions/{{request_id}}": {
+            "get": operation(
+                "predictions.get_prediction",
+                "A prediction job (ACCEPTED until its latency has passed on the emulator clock)",
+                {**job, **error_responses(401, 404)},
+                tag="predictions",
+                parameters=[path_param("request_id", "The job's `_id`")],
+            )
+        },
+        f"{PUBLIC_TRANSFORMATION}/predictions": {
+            "get": operation(
+                "predictions_public.list_predictions",
+                "The prediction models",
+                {
+                    "200": json_response(
+                        "Models", {"type": "array", "items": ref("PredictionModel")}
+                    )
+                },
+                tag="predictions",
+                security=PUBLIC_ACCESS,
+            )
+        },
+        f"{PUBLIC_TRANSFORMATION}/predictions/schema/{{name}}": {
+            "get": operation(
+                "predictions_public.get_prediction_schema",
+                "A model's input schema (JSON Schema)",
+                {
+                    "200": json_response("The schema", ref("PredictionSchema")),
+                    **error_responses(404),
+                },
+                tag="predictions",
+                parameters=[path_param("name", "The model's name, e.g. `erase_bg`")],
+                security=PUBLIC_ACCESS,
+            )
+        },
+        "/predictions/{file_path}": {
+            "get": operation(
+                "predictions_public.prediction_file",
+                "A job's uploaded input (`inputs/...`) or result (`outputs/30d/...`), for the "
+                "retention period",
+                {
+                    "200": {
+                        "description": "The file (an image, or a detector's JSON document)",
+                        "content": {
+                            **{
+                                f"image/{kind}": {"schema": BINARY}
+                                for kind in ("jpeg", "png", "webp", "avif", "tiff")
+                            },
+                            JSON: {"schema": ANY_OBJECT},
+                        },
+                    },
+                    "304": {"description": "Not modified (If-None-Match)"},
+                    **error_responses(404),
+                },
+                tag="predictions",
+                parameters=[path_param("file_path", "`inputs/...` or `outputs/30d/...`")],
+                security=PUBLIC_ACCESS,
+            )
+        },
+        f"{CONTROL}/predictions": {
+            "get": _control_predictions_op(
+                "list_prediction_jobs",
+                "Prediction jobs, with when they are due",
+                200,
+                items_of("ControlPredictionJob"),
+                (400, 401, 404),
+                parameters=[org_filter],
+            )
+        },
+        f"{CONTROL}/predictions/complete": {
+            "post": _control_predictions_op(
+                "complete_prediction_jobs",
+                "Complete pending jobs now (all, an org's, or one)",
+                200,
+                items_of("ControlPredictionJob"),
+                (400, 401, 404, 413),
+                body=json_body(
+                    {"type": "object", "properties": {"orgId": INTEGER, "jobId": STRING}},
+                    required=False,
+                ),
+            )
+        },
+        f"{CONTROL}/predictions/settings": {
+            "get": _control_predictions_op(
+                "get_prediction_settings",
+                "An org's prediction settings and credits used",
+                200,
+                ref("PredictionSettings"),
+                (400, 401, 404),
+                parameters=[query("orgId", INTEGER, "The org", required=True)],
+            ),
+            "put": _control_predictions_op(
+                "set_prediction_settings",
+                "Change an org's prediction settings",
+                200,
+                ref("PredictionSettings"),
+                (400, 401, 404, 413),
+                body=json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "orgId": INTEGER,
+                            "latency": nullable(NUMBER),
+                            "modelLatency": {
+                                "type": "object",
+                                "additionalProperties": nullable(NUMBER),
+                            },
+                            "creditLimit": nullable(INTEGER),
+                            "webhookRetryDelay": NUMBER,
+                        },
+                        "required": ["orgId"],
+                    }
+                ),
+            ),
+        },
+        f"{CONTROL}/webhooks": {
+            "get": _control_predictions_op(
+                "list_webhook_deliveries",
+                "Webhook delivery attempts",
+                200,
+                items_of("WebhookDelivery"),
+                (400, 401, 404),
+                parameters=[org_filter, query("jobId", STRING)],
+            )
+        },
+    }
+
+
 @functools.cache
 def _document() -> Schema:
     paths: dict[str, dict[str, Schema]] = {}
-    parts = (_files, _folders, _uploads, _cdn, _presets, _credentials, _playground, _control, _meta)
+    parts = (
+        _files,
+        _folders,
+        _uploads,
+        _cdn,
+        _presets,
+        _credentials,
+        _playground,
+        _predictions,
+        _control,
+        _meta,
+    )
     for part in parts:
         for path, operations in part().items():
             paths.setdefault(path, {}).update(operations)

@@ -4,8 +4,10 @@
 test, so tests share no state (and stay isolated under ``pytest -n``) without any reset. The
 handle also drives the control plane for that org: the request journal
 (``requests``/``assert_called``), faults (``fault``), the clock (``freeze_time``/``advance_time``),
-URL stubs (``stub_url``) and snapshots (``snapshot``/``load``). Everything a test sets goes
-with its org at the end of the test, and the clock is reset if the test touched it.
+URL stubs (``stub_url``), snapshots (``snapshot``/``load``) and prediction jobs
+(``complete_predictions``, ``prediction_settings``, ``fail_predictions``, ``wait_for_webhook``).
+Everything a test sets goes with its org at the end of the test, and the clock is reset if the
+test touched it.
 When a test fails, its report gets a section with the tail of its org's request journal.
 ``pixelbin_control``: a :class:`~pixelbin_emulator.control.ControlClient` for the session server.
 ``pixelbin_app``: a Flask app with its own emulator, for in-process use with the test client.
@@ -28,6 +30,7 @@ from .core.emulator import Emulator
 from .core.faults import FaultRule
 from .core.journal import JournalQuery
 from .core.orgs import Org
+from .core.predictions import FAULT_OPERATION
 from .core.snapshot import dump_state, load_into
 from .core.url_stubs import UrlStub
 from .seeds import default_emulator
@@ -182,6 +185,50 @@ class EmulatorHandle:
         """Serve ``data`` to this org's ``urlUpload`` of ``url`` (``status`` ≥ 400: fail it)."""
         content = data.encode() if isinstance(data, str) else data
         return self.emulator.url_stubs.add(url, content, status=status, org_id=self.org_id)
+
+    # -- predictions -----------------------------------------------------------------------
+
+    def prediction_settings(self, **settings: Any) -> dict[str, Any]:
+        """Change this org's Predictions API settings: ``latency``, ``modelLatency``
+        (``{"erase_bg": 2.0}``), ``creditLimit``, ``webhookRetryDelay``; the settings now."""
+        store = self.emulator.predictions
+        store.configure(self.org_id, settings)
+        return store.config(self.org_id).as_dict() | {
+            "creditsUsed": store.credits_used(self.org_id)
+        }
+
+    def complete_predictions(self, job_id: str | None = None) -> list[dict[str, Any]]:
+        """Complete this org's pending jobs (or one) now, so ``predictions.wait`` returns on its
+        first poll without sleeping; the jobs completed, as the API shows them."""
+        return [job.as_dict() for job in self.emulator.predictions.complete(self.org_id, job_id)]
+
+    def prediction_jobs(self) -> list[dict[str, Any]]:
+        return [job.as_dict() for job in self.emulator.predictions.jobs(self.org_id)]
+
+    def fail_predictions(
+        self, model: str | None = None, *, message: str = "prediction failed", times: int = 1
+    ) -> FaultRule:
+        """Make the next ``times`` jobs (of ``model``, e.g. ``"erase_bg"``) end in FAILURE with
+        ``message`` as their ``error``."""
+        return self.fault(
+            operation=FAULT_OPERATION,
+            path=f"/predictions/{model}/*" if model else None,
+            status=500,
+            body={"message": message},
+            times=times,
+        )
+
+    def webhook_deliveries(self, job_id: str | None = None) -> list[dict[str, Any]]:
+        """Every webhook delivery attempt for this org's jobs, oldest first."""
+        return [d.as_dict() for d in self.emulator.predictions.deliveries(self.org_id, job_id)]
+
+    def wait_for_webhook(
+        self, job_id: str | None = None, *, delivered: bool | None = True, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Block until a webhook delivery attempt (a successful one by default) is recorded."""
+        return self.emulator.predictions.wait_for_delivery(
+            self.org_id, job_id=job_id, delivered=delivered, timeout=timeout
+        ).as_dict()
 
     # -- snapshots -------------------------------------------------------------------------
 

@@ -23,9 +23,22 @@ class Settings:
     admin_token: str | None = None
     #: The request log on stdout: ``"text"``, ``"json"``, or ``None`` for none (tests, ``--quiet``).
     request_log: str | None = None
+    #: Seconds from a prediction job's creation to its completion on the emulator's clock (the
+    #: control plane overrides it per org and per model).
+    prediction_latency: float = 0.5
     #: Origins browsers may call the public upload routes and the CDN from (CORS): ``"*"`` any
     #: origin, without credentials (the default, as a public CDN answers); otherwise exact
     #: origins or globs (``http://localhost:*``), echoed with credentials allowed; empty: none.
     cors_origins: tuple[str, ...] = ("*",)
     #: Whether browsers may call the platform API (``/service/platform/``) too.
     cors_platform: bool = False
+    #: Open connections served at once, idle keep-alive ones included (waitress's default, 100,
+    #: was exhausted by 100 idle clients); bounded by the open-files limit, raised to fit.
+    connection_limit: int = 4096
+    #: Seconds a connection with no request in progress is kept open.
+    channel_timeout: int = 120
+    #: Seconds a client may take to send a request's head (request line and headers) before its
+    #: connection is closed, so clients trickling bytes cannot hold connections for ever.
+    header_timeout: int = 30
+    #: Seconds between sweeps that forget expired signed uploads (and free their parts).
+    upload_purge_interval: float = 30.0

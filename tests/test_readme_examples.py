@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pixelbin import PixelbinClient, PixelbinConfig
 
+from .helpers import jpeg
+
 
 def test_upload(pixelbin_emulator, event_loop):
     pixelbin = PixelbinClient(PixelbinConfig(pixelbin_emulator.sdk_config()))
@@ -35,3 +37,15 @@ def test_private_files_and_signed_urls(pixelbin_emulator, event_loop):
         report["url"], 600, pixelbin_emulator.access_key, pixelbin_emulator.api_secret
     )
     assert requests.get(signed, timeout=10).content == b"quarterly numbers"
+
+
+def test_erase_bg(pixelbin_emulator, event_loop, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cat.jpeg").write_bytes(jpeg(40, 30))
+    pixelbin = PixelbinClient(PixelbinConfig(pixelbin_emulator.sdk_config()))
+    pixelbin_emulator.prediction_settings(latency=0)  # done by wait's first poll
+    with open("cat.jpeg", "rb") as image:
+        result = pixelbin.predictions.create_and_wait(
+            name="erase_bg", input={"image": image.read()}
+        )
+    assert result["status"] == "SUCCESS"  # result["output"][0]: a PNG with alpha, served locally

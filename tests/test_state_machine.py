@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import unicodedata
+from importlib import resources
 from typing import Any
 
 from hypothesis import strategies as st
@@ -33,20 +35,29 @@ SECRET = "state-machine-secret"
 ALLOWED = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ $*+~.()'!-:@")
 
 
+#: npm slugify's own character map (the data the emulator ships); the algorithm below is the
+#: model's own.
+CHARMAP = json.loads(
+    resources.files("pixelbin_emulator").joinpath("data/slugify-charmap.json").read_text("utf-8")
+)["charmap"]
+#: What JavaScript's \\s matches.
+JS_SPACE = set("\t\n\v\f\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff") | {
+    chr(code) for code in range(0x2000, 0x200B)
+}
+
+
 def model_slug(text: str) -> str:
     """npm-slugify-like, written out longhand for the model."""
     out = []
-    for ch in unicodedata.normalize("NFKD", text):
-        if unicodedata.combining(ch):
-            continue
-        if ch == "-":
-            ch = " "
-        if ch.isspace():
-            out.append(" ")
-        elif ch in ALLOWED:
-            out.append(ch)
-    words = "".join(out).split()
-    return "-".join(words)
+    for ch in unicodedata.normalize("NFC", text):
+        mapped = CHARMAP.get(ch, ch)
+        for c in " " if mapped == "-" else mapped:
+            if c in JS_SPACE:
+                out.append(" ")
+            elif c in ALLOWED:
+                out.append(c)
+    words = "".join(out).split(" ")
+    return "-".join(word for word in words if word)
 
 
 def join(path: str, name: str) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import re
 
 from flask import current_app, g, request
-from werkzeug.sansio.utils import get_current_url
+from werkzeug.sansio.utils import get_current_url, get_host
 
 from ..core.emulator import Emulator
 from ..core.errors import UnauthorizedError
@@ -56,7 +57,39 @@ def current_org() -> Org:
 def external_base() -> str:
     """Scheme, host and port that file URLs start with."""
     configured = settings().external_url
-    return configured.rstrip("/") if configured else _host_base(request.scheme, request.host)
+    return configured.rstrip("/") if configured else _host_base(request.scheme, request_host())
+
+
+def request_host() -> str:
+    """``host[:port]`` the request came to, never empty.
+
+    werkzeug answers ``""`` for a ``Host`` header that is not a valid host, and the Python SDK
+    sends ``Host: 127.0.0.1:8080/`` when its ``domain`` ends in a slash; file URLs then came out
+    as ``http:/v2/...``. Such a header is read up to its first ``/`` (or ``?``, ``#``, ``\\``,
+    space), and when even that is not a host, the server's own address stands in.
+    """
+    host = request.host
+    if host:
+        return host
+    environ = request.environ
+    return _sanitised_host(
+        request.scheme,
+        environ.get("HTTP_HOST", ""),
+        environ.get("SERVER_NAME", "localhost"),
+        environ.get("SERVER_PORT", ""),
+    )
+
+
+_HOST_END = re.compile(r"[/?#\\\s]")
+
+
+@functools.lru_cache(maxsize=64)
+def _sanitised_host(scheme: str, header: str, server_name: str, server_port: str) -> str:
+    host = get_host(scheme, _HOST_END.split(header.strip(), maxsplit=1)[0] or None, None)
+    if host:
+        return host
+    port = int(server_port) if server_port.isdigit() else None
+    return get_host(scheme, None, (server_name, port)) or server_name
 
 
 @functools.lru_cache(maxsize=64)

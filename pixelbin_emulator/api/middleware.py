@@ -6,6 +6,10 @@ hot path, with no fault rules, is one ``perf_counter`` before and one journal ap
 request: the operation name is cached per endpoint and the org is the one authentication
 already found.
 
+A latency fault does not sleep on the worker thread when the server offers to park the request
+(``environ[DEFER_KEY]``, see server.py): the request is run again after the delay, and the
+fault's other effects (drop, status) apply then.
+
 A dropped connection is a response whose body raises waitress's ``ClientDisconnected`` on the
 first read: waitress has written nothing yet, so it closes the socket and the client sees the
 connection end without an answer, as it would when a load balancer drops it.
@@ -28,6 +32,7 @@ from ..core.emulator import Emulator
 from ..core.errors import EmulatorError, NotFoundError
 from ..core.faults import FaultRule
 from ..core.orgs import Org
+from ..server import DEFER_KEY, RESUME_KEY
 from .context import org_for_authorization
 from .cors import is_preflight
 from .errors import error_response
@@ -149,31 +154,44 @@ class RequestHooks:
     def before(self) -> Response | None:
         request = flask_request._get_current_object()  # type: ignore[attr-defined]
         ctx = g._get_current_object()  # type: ignore[attr-defined]
-        ctx.pixelbin_start = time.perf_counter()
-        if request.path.startswith(CONTROL_PREFIX):
-            return None
+        resumed = request.environ.get(RESUME_KEY)
+        if resumed is not None:  # back from a latency fault: the rule was decided on arrival
+            rule, ctx.pixelbin_start = resumed
+        else:
+            ctx.pixelbin_start = time.perf_counter()
+            if request.path.startswith(CONTROL_PREFIX):  # logged, but never faulted
+                return None
+            rule = self._fault_for(request)
+            if rule is None:
+                return None
+            if rule.latency:
+                defer = request.environ.get(DEFER_KEY)
+                if defer is not None:
+                    # Raises: the server parks the request and runs it again after the delay,
+                    # without holding a worker thread meanwhile (see server.py).
+                    defer(rule.latency, (rule, ctx.pixelbin_start))
+                time.sleep(rule.latency)  # served by something else, e.g. Flask's test client
+        ctx.pixelbin_fault = rule
+        if rule.drop:
+            return _dropped(rule)
+        if rule.status is not None:
+            return _fault_response(rule)
+        return None
+
+    def _fault_for(self, request: Request) -> FaultRule | None:
+        """The fault rule this request fires, if any (counted against every matching rule)."""
         em = self.emulator
         if not em.faults.active:
             return None
         if is_preflight(request):  # never faulted: a rule for the PUT is kept for the PUT
             return None
         org = request_org(em)
-        rule = em.faults.check(
+        return em.faults.check(
             self.operation(request.endpoint),
             request.method,
             request.path,
             org.org_id if org else None,
         )
-        if rule is None:
-            return None
-        ctx.pixelbin_fault = rule
-        if rule.latency:
-            time.sleep(rule.latency)
-        if rule.drop:
-            return _dropped(rule)
-        if rule.status is not None:
-            return _fault_response(rule)
-        return None
 
     def after(self, response: Response) -> Response:
         ctx = g._get_current_object()  # type: ignore[attr-defined]

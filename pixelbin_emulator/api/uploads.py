@@ -18,9 +18,10 @@ bp = Blueprint("uploads", __name__, url_prefix="/service/platform/assets/v1.0")
 bp.before_request(authenticate)
 
 
-def with_source(metadata: dict[str, Any], source: str) -> dict[str, Any]:
-    """The service records how a file arrived (``{"source": "direct"}`` in captures)."""
-    return {"source": source} | metadata
+def with_source(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The service records how a file arrived: ``{"source": "direct"}`` in the captured answers
+    of both fileUpload and urlUpload."""
+    return {"source": "direct"} | metadata
 
 
 def default_name(org: Org, filename: str | None) -> str:
@@ -45,7 +46,7 @@ def file_upload() -> Response:
         path=parsing.form_str(form, "path") or "",
         access=parsing.form_str(form, "access"),
         tags=parsing.form_tags(form),
-        metadata=with_source(parsing.form_metadata(form), "direct"),
+        metadata=with_source(parsing.form_metadata(form)),
         overwrite=parsing.form_bool(form, "overwrite"),
         filename_override=parsing.form_bool(form, "filenameOverride"),
         filename=filename,
@@ -61,7 +62,7 @@ def url_upload() -> Response:
     path = parsing.opt_str(body, "path") or ""
     access = parsing.opt_str(body, "access")
     tags = parsing.opt_str_list(body, "tags") or []
-    metadata = with_source(parsing.opt_dict(body, "metadata") or {}, "url")
+    metadata = with_source(parsing.opt_dict(body, "metadata") or {})
     overwrite = bool(parsing.opt_bool(body, "overwrite"))
     filename_override = bool(parsing.opt_bool(body, "filenameOverride"))
     org = current_org()

@@ -3,6 +3,9 @@
 ``data:`` URLs, URLs stubbed through the control plane (``/_emulator/url-stubs``) and the
 emulator's own CDN URLs always work. Any other http(s) URL is fetched only when fetching is
 enabled (``--allow-fetch``), with a timeout and a size limit.
+
+A URL written without a scheme, as in the docs' own example (``www.dummy.com/image.png``), is
+read as ``https://`` (a stub for its ``http://`` spelling also serves it).
 """
 
 from __future__ import annotations
@@ -10,17 +13,23 @@ from __future__ import annotations
 import base64
 import binascii
 import mimetypes
+import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from flask import g, request
+from flask import g
 
 from ..core.errors import EmulatorError, ValidationError
 from ..core.url_stubs import UrlStub
 from . import cdn
-from .context import emulator, settings
+from .context import emulator, request_host, settings
+
+#: ``host[:port]`` opening a URL written without a scheme (a dotted name or ``localhost``).
+_BARE_HOST = re.compile(
+    r"(?:localhost|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::[0-9]{1,5})?(?=[/?#]|$)"
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,10 @@ class Fetched:
 
 def fetch(url: str) -> Fetched:
     """What ``url`` holds, or a 400 saying why it cannot be had."""
+    spellings = [url]
+    if "://" not in url and _BARE_HOST.match(url):
+        spellings = [f"https://{url}", f"http://{url}"]
+        url = spellings[0]
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "data":
@@ -51,7 +64,7 @@ def fetch(url: str) -> Fetched:
         except EmulatorError as error:
             raise ValidationError(f"url {url!r} could not be fetched: {error.message}") from None
         return Fetched(target.file.data, filename)
-    stub = _stub(url)
+    stub = next(filter(None, map(_stub, spellings)), None)
     if stub is not None:
         if not 200 <= stub.status < 300:
             raise ValidationError(f"url {url!r} could not be fetched: HTTP {stub.status}")
@@ -66,7 +79,7 @@ def fetch(url: str) -> Fetched:
 
 def _is_own(netloc: str) -> bool:
     external = settings().external_url
-    own = {request.host.lower()}
+    own = {request_host().lower()}
     if external:
         own.add(urlsplit(external).netloc.lower())
     return netloc.lower() in own

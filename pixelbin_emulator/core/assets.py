@@ -29,14 +29,42 @@ _LIST_CACHE_SIZE = 16
 MB = 1024 * 1024
 
 
+class ByteBudget:
+    """A thread-safe count of bytes held, against a cap."""
+
+    def __init__(self) -> None:
+        # Re-entrant: bytes are also given back from ``__del__``, which may run on any thread.
+        self._lock = threading.RLock()
+        self.held = 0
+
+    def take(self, amount: int, cap: int) -> bool:
+        """Count ``amount`` more bytes (or fewer, when negative); False if that passes ``cap``."""
+        with self._lock:
+            if amount > 0 and self.held + amount > cap:
+                return False
+            self.held += amount
+            return True
+
+    def give_back(self, amount: int) -> None:
+        with self._lock:
+            self.held -= amount
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Upload limits from pixelbin.io/docs/limits."""
+    """Upload limits from pixelbin.io/docs/limits, and the emulator's own memory bounds.
+
+    One instance is shared by every org of an emulator, so ``pending_uploads`` counts the parts
+    that unfinished signed uploads hold across all of them.
+    """
 
     max_image_bytes: int = 25 * MB
     max_file_bytes: int = 150 * MB
     max_image_side: int = 10_000
     max_image_pixels: int = 40_000_000
+    #: Bytes the parts of unfinished signed uploads may hold together (all orgs).
+    max_pending_upload_bytes: int = 1024 * MB
+    pending_uploads: ByteBudget = field(default_factory=ByteBudget, compare=False, repr=False)
 
 
 @dataclass(slots=True)

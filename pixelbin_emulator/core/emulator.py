@@ -24,6 +24,7 @@ from .faults import Faults
 from .ids import IdFactory
 from .journal import DEFAULT_LIMIT, Journal
 from .orgs import Org
+from .predictions import Predictions
 from .url_stubs import UrlStubs
 
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
@@ -82,7 +83,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Return to the seed: drop every org and every change, restart the clock, and forget
-        the request journal, fault rules and URL stubs."""
+        the request journal, fault rules, URL stubs and prediction jobs."""
         from .snapshot import load_state
 
         with self.bulk():
@@ -95,6 +96,10 @@ class Emulator:
             self.journal = Journal(self.journal_limit)
             self.faults = Faults()
             self.url_stubs = UrlStubs()
+            previous = getattr(self, "predictions", None)
+            if previous is not None:
+                previous.close()  # its worker thread ends; the new store starts empty
+            self.predictions = Predictions(self.clock, self.ids, self.faults, self.journal)
             self._registry = _Registry()
             try:
                 if self._seed is not None:
@@ -209,7 +214,7 @@ class Emulator:
             return org
 
     def drop_org(self, org_id: int) -> Org:
-        """Remove an org with its journal, fault rules and URL stubs."""
+        """Remove an org with its journal, fault rules, URL stubs and prediction jobs."""
         with self._lock:
             reg = self._registry
             org = reg.orgs.pop(org_id, None)
@@ -225,6 +230,7 @@ class Emulator:
             self.journal.clear(org_id)
             self.faults.clear(org_id)
             self.url_stubs.clear(org_id)
+            self.predictions.drop_org(org_id)
             return org
 
     @property

@@ -23,8 +23,37 @@ from typing import Any
 
 from .errors import NotFoundError, ValidationError
 
-#: Longest latency a rule may ask for, so a typo cannot hang a worker thread for hours.
+#: Longest latency a rule may ask for, so a typo cannot hang a request for hours.
 MAX_LATENCY = 300.0
+#: Statuses a rule may answer with: a final answer (1xx are interim: the client would wait for
+#: another) that the HTTP server can send.
+MIN_STATUS, MAX_STATUS = 200, 599
+#: Statuses whose answer has no content (RFC 9110 §15.3.5, §15.3.6, §15.4.5): a body is refused.
+NO_BODY_STATUSES = frozenset({204, 205, 304})
+#: Headers a rule may not set: they frame the message or describe the connection (RFC 9110
+#: §7.6.1, RFC 9112 §6), so a made-up value hangs the client or corrupts the next answer on the
+#: connection; the WSGI server refuses hop-by-hop ones outright (PEP 3333).
+FORBIDDEN_HEADERS = frozenset(
+    {
+        "connection",
+        "content-length",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+MAX_HEADERS = 50
+MAX_HEADER_VALUE = 8192
+# RFC 9110 §5.6.2 token; a field value is visible Latin-1 text, spaces and tabs (§5.5: no CR,
+# LF or NUL; WSGI headers are Latin-1 strings).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}")
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 
 
 def _glob(pattern: str | None) -> Callable[[str], Any] | None:
@@ -102,6 +131,29 @@ def _opt_int(doc: dict[str, Any], key: str, low: int, high: int | None = None) -
     return value
 
 
+def _headers(value: Any) -> dict[str, str]:
+    """Answer headers that can be sent as given, or a 400 saying which cannot."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValidationError("headers must be an object of strings")
+    if len(value) > MAX_HEADERS:
+        raise ValidationError(f"a fault rule sets at most {MAX_HEADERS} headers")
+    for name, text in value.items():
+        if not _TOKEN.fullmatch(name):
+            raise ValidationError(f"header name {name!r} is not an HTTP token")
+        if name.lower() in FORBIDDEN_HEADERS:
+            raise ValidationError(f"header {name} frames the message and cannot be set by a rule")
+        if len(text) > MAX_HEADER_VALUE or not _FIELD_VALUE.fullmatch(text):
+            raise ValidationError(
+                f"header {name} must be at most {MAX_HEADER_VALUE} characters of Latin-1 text "
+                "without control characters (no CR or LF)"
+            )
+    return dict(value)
+
+
 _RULE_KEYS = {
     "operation", "path", "method", "orgId", "status", "body", "headers",
     "latency", "drop", "times", "after",
@@ -124,7 +176,7 @@ class Faults:
         unknown = sorted(set(doc) - _RULE_KEYS)
         if unknown:
             raise ValidationError(f"unknown fault rule fields: {', '.join(unknown)}")
-        status = _opt_int(doc, "status", 100, 599)
+        status = _opt_int(doc, "status", MIN_STATUS, MAX_STATUS)
         latency = doc.get("latency", 0) or 0
         if not isinstance(latency, int | float) or isinstance(latency, bool):
             raise ValidationError("latency must be a number of seconds")
@@ -137,11 +189,11 @@ class Faults:
             raise ValidationError("a fault rule needs an effect: status, drop or latency")
         if status is not None and drop:
             raise ValidationError("a fault rule cannot both answer (status) and drop")
-        headers = doc.get("headers") or {}
-        if not isinstance(headers, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-        ):
-            raise ValidationError("headers must be an object of strings")
+        headers = _headers(doc.get("headers"))
+        if headers and status is None:
+            raise ValidationError("headers need a status to answer with")
+        if status in NO_BODY_STATUSES and doc.get("body") is not None:
+            raise ValidationError(f"a {status} answer has no body")
         method = _opt_str(doc, "method")
         rule = FaultRule(
             id=0,

@@ -2,8 +2,9 @@
 
 Each org keeps its last ``limit`` entries in a deque, so a chatty test cannot grow memory
 without bound and dropping an org drops its history. Entries are small slotted records (method,
-path, query, status, operation, org, time, duration and short body excerpts) turned into dicts
-only when someone asks for them, which keeps recording cheap on the hot path.
+path and query cut to 2,048 characters, status, operation, org, time, duration and short body
+excerpts) turned into dicts only when someone asks for them, which keeps recording cheap on the
+hot path.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from .clock import isoformat
 DEFAULT_LIMIT = 1000
 #: Bytes of each request and response body kept in an entry.
 EXCERPT_BYTES = 512
+#: Characters of a request's path and of its query string kept in an entry: a client sending
+#: 240 KB URLs must not make the journal hold (and ``GET /_emulator/requests`` answer) megabytes.
+LINE_CHARS = 2048
 
 
 @dataclass(slots=True)
@@ -67,6 +71,11 @@ class JournalEntry:
         if self.response_body and self.status >= 400:
             text += " " + self.response_body
         return text
+
+
+def cut(text: str, limit: int = LINE_CHARS) -> str:
+    """``text`` bounded to ``limit`` characters, marked with ``…`` when cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def excerpt(data: bytes | None) -> str | None:
@@ -135,8 +144,8 @@ class Journal:
                 next(self._seq),
                 time,
                 method,
-                path,
-                query,
+                cut(path),
+                cut(query),
                 status,
                 operation,
                 org_id,

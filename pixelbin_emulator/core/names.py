@@ -2,34 +2,65 @@
 
 Pixelbin "slugifies names to make them URL safe". Observed names (``1_webp_a-(1)``,
 ``download_copy_4_2``) match the npm ``slugify`` defaults the Pixelbin backend is built on:
-transliterate, drop characters outside a small allowed set, turn whitespace runs into ``-`` and
-keep case. We follow that, and also drop ``"`` (which the npm default keeps) because it is not
-URL safe.
+NFC-normalise, transliterate through slugify's character map (``фото`` → ``foto``, ``straße`` →
+``strasse``, ``&`` → ``and``), drop characters outside a small allowed set, turn whitespace runs
+into ``-`` and keep case. We follow that step for step, and also drop ``"`` (which the npm
+default keeps) because it is not URL safe. The character map is slugify's own, shipped as
+``data/slugify-charmap.json`` with its MIT license notice.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from importlib import resources
 
 from .errors import ValidationError
 
 MAX_NAME_LENGTH = 255
 MAX_PATH_LENGTH = 1024
 
+
+def _load_charmap() -> dict[str, str]:
+    text = (
+        resources.files("pixelbin_emulator")
+        .joinpath("data/slugify-charmap.json")
+        .read_text(encoding="utf-8")
+    )
+    return json.loads(text)["charmap"]
+
+
+#: npm slugify's transliteration table (character → replacement), unchanged.
+CHARMAP: dict[str, str] = _load_charmap()
+# JavaScript's \s (what slugify's regular expressions and trim() mean by whitespace), not Python's.
+_JS_SPACES = "\t\n\x0b\x0c\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(
+    chr(code) for code in range(0x2000, 0x200B)
+)
+_SPACE_CLASS = "".join(f"\\u{ord(ch):04x}" for ch in _JS_SPACES)
 # npm slugify keeps \w \s $ * _ + ~ . ( ) ' " ! - : @ ; we keep the same minus the double quote.
-_DISALLOWED = re.compile(r"[^A-Za-z0-9_\s$*+~.()'!\-:@]+")
-_WHITESPACE = re.compile(r"\s+")
+_DISALLOWED = re.compile(f"[^A-Za-z0-9_{_SPACE_CLASS}$*+~.()'!\\-:@]+")
+_WHITESPACE = re.compile(f"[{_SPACE_CLASS}]+")
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")
+#: Per character: what it becomes once transliterated and cleaned (filled lazily).
+_SLUG_CHARS: dict[str, str] = {}
+
+
+def _slug_char(ch: str) -> str:
+    """One character as slugify appends it: mapped, ``-`` turned into a space, then cleaned."""
+    out = _SLUG_CHARS.get(ch)
+    if out is None:
+        mapped = CHARMAP.get(ch, ch)
+        out = _DISALLOWED.sub("", " " if mapped == "-" else mapped)
+        if len(_SLUG_CHARS) < 65_536:
+            _SLUG_CHARS[ch] = out
+    return out
 
 
 def slugify(text: str) -> str:
     """Return ``text`` as Pixelbin would store it as a name (may be empty)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    # npm slugify turns the replacement character into a space first, so dash runs collapse.
-    spaced = ascii_only.replace("-", " ")
-    kept = _DISALLOWED.sub("", spaced).strip()
+    normalized = unicodedata.normalize("NFC", text)
+    kept = "".join(_slug_char(ch) for ch in normalized).strip(_JS_SPACES)
     return _WHITESPACE.sub("-", kept)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .assets import UploadSpec, check_access
+from .assets import ByteBudget, UploadSpec, check_access
 from .clock import isoformat
 from .errors import EmulatorError, ForbiddenError, NotFoundError, ValidationError
 from .media import normalize_format
@@ -68,6 +68,15 @@ class InvalidMultipartMetaError(ValidationError):
 
 class UploadCompletedError(ValidationError):
     exception = "UploadAlreadyCompletedError"
+
+
+class PendingUploadsFullError(EmulatorError):
+    """The parts of unfinished signed uploads hold the emulator's whole budget (413: RFC 9110
+    "larger than the server is willing or able to process"; it passes as uploads finish or
+    expire)."""
+
+    status = 413
+    exception = "PendingUploadsLimitError"
 
 
 class S3Error(EmulatorError):
@@ -115,6 +124,19 @@ class UploadSession:
     size: int = 0
     completed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Where ``size`` is counted; given back when the parts go (completion, expiry, drop).
+    budget: ByteBudget | None = None
+
+    def release(self) -> None:
+        """Give the parts' bytes back to the budget (they are cleared or about to go)."""
+        if self.budget is not None and self.size:
+            self.budget.give_back(self.size)
+        self.size = 0
+
+    def __del__(self) -> None:
+        # An expired session, or one of a dropped org, still holding parts.
+        if getattr(self, "size", 0):
+            self.release()
 
     def spec(self, data: bytes) -> UploadSpec:
         return UploadSpec(
@@ -244,6 +266,7 @@ class SignedUploads:
             filename_override=request.filename_override,
             expires_at=now + seconds,
             keep_extension=v2,
+            budget=org.limits.pending_uploads,
         )
         announced = {"source": "signedUrl"} | ({"publicUploadId": session.id} if v2 else {})
         # The completed v2 upload answered metadata.source "direct" in a real capture.
@@ -273,6 +296,13 @@ class SignedUploads:
         """Forget expired sessions (and the parts of abandoned ones); holds ``self._lock``."""
         for key in [k for k, s in self._sessions.items() if s.expires_at < now]:
             del self._sessions[key]
+
+    def purge_expired(self) -> int:
+        """Forget expired sessions and their parts (the server calls this on a timer)."""
+        with self._lock:
+            before = len(self._sessions)
+            self._drop_expired(self._org.clock.time())
+            return before - len(self._sessions)
 
     def session(self, upload_id: str) -> UploadSession:
         with self._lock:
@@ -340,6 +370,12 @@ class SignedUploads:
             size = session.size - len(session.parts.get(part_number, b"")) + len(data)
             if size > limit:
                 raise ValidationError(f"files may be at most {limit // (1024 * 1024)} MB")
+            cap = self._org.limits.max_pending_upload_bytes
+            if not self._org.limits.pending_uploads.take(size - session.size, cap):
+                raise PendingUploadsFullError(
+                    f"unfinished signed uploads hold the emulator's {cap // (1024 * 1024)} MB "
+                    "for parts; complete them or wait for them to expire"
+                )
             session.parts[part_number] = data
             session.size = size
 
@@ -364,7 +400,7 @@ class SignedUploads:
                 raise
             session.completed = True
             session.parts.clear()
-            session.size = 0
+            session.release()
         return file
 
     # -- v1: S3-style presigned POST -------------------------------------------------------
