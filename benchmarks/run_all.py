@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable
 
 import bench_availability
+import bench_drop
 import bench_durable
 import bench_fixture
 import bench_listing
@@ -29,6 +30,7 @@ FIGURES: list[tuple[str, str, Callable[[], list[Row]]]] = [
     ("5", "fixture overhead", bench_fixture.run),
     ("6", "start-up", bench_startup.run),
     ("7", "durable writes (--data-dir)", bench_durable.run),
+    ("8", "memory back after drop/reset", bench_drop.run),
     ("11.4-5", "availability under idle connections and latency faults", bench_availability.run),
 ]
 

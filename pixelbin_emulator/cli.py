@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from . import __version__
+from . import __version__, allocator
 from .api.cors import parse_origins
 from .api.request_log import FORMATS as LOG_FORMATS
 from .app import create_app
@@ -234,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pixelbin-emulator: {error}", file=sys.stderr)
         return 2
     args = parser.parse_args(argv)
+    allocator.return_large_blocks()  # RSS goes back down when files go (see allocator.py)
     store: DurableStore | None = None
     try:
         doc, base_dir = _seed_document(args)

@@ -31,7 +31,6 @@ import hashlib
 import json
 import os
 import struct
-import sys
 import threading
 import zlib
 from collections.abc import Callable
@@ -52,7 +51,7 @@ from .core.snapshot import (
     dump_state,
     file_doc,
     folder_doc,
-    load_state,
+    import_state,
     org_head,
     preset_doc,
 )
@@ -110,8 +109,14 @@ def read_frames(path: Path) -> tuple[list[Any], int]:
     return records, len(data) - offset
 
 
+def _encode(value: Any) -> bytes:
+    """Compact JSON, ASCII-escaped: a lone surrogate (JSON bodies may carry one into metadata)
+    is written as ``\\ud800`` and read back the same, where UTF-8 could not hold it at all."""
+    return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
 def frame(records: Any) -> bytes:
-    payload = json.dumps(records, separators=(",", ":"), ensure_ascii=False).encode()
+    payload = _encode(records)
     return _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
 
 
@@ -279,10 +284,7 @@ class DurableStore:
         self.recovered = {"operations": records, "ignoredBytes": ignored}
         em = self.emulator
         try:
-            with em.bulk():
-                for org in em.orgs():
-                    em.drop_org(org.org_id)
-                load_state(em, model.document(), base_dir=self.path)
+            import_state(em, model.document(), mode="replace", base_dir=self.path)
         except EmulatorError as error:
             message = f"the state in {str(self.path)!r} cannot be loaded: {error.message}"
             raise DataDirError(message) from None
@@ -387,12 +389,7 @@ class DurableStore:
                     record["d"] |= self._content(file, new_blob_dirs)
                 elif record["k"] == FILE and record.get("x"):
                     self._blob_keys.pop(record["id"], None)
-            try:
-                frames.append(frame(records))
-            except (RecursionError, ValueError, TypeError) as error:
-                # Metadata nested too deeply to encode: the API answered that request with an
-                # error too (its JSON encoder has the same limit), so the change is not kept.
-                print(f"pixelbin-emulator: a change is not kept: {error}", file=sys.stderr)
+            frames.append(frame(records))
         for directory in new_blob_dirs:
             _fsync_dir(directory)
         if frames:
@@ -444,9 +441,10 @@ class DurableStore:
         )
         _fsync_dir(self.path)
         em = self.emulator
-        next_org_id, clock = em.next_org_id, list(em.clock.setting)
         sources: dict[str, bytes] = {}
-        doc = dump_state(em, blobs=sources)
+        with em.holding():  # the orgs, the numbering and the clock of one moment
+            next_org_id, clock = em.next_org_id, list(em.clock.setting)
+            doc = dump_state(em, blobs=sources)
         keep: set[str] = set()
         new_blob_dirs: set[Path] = set()
         for org_doc in doc["orgs"]:
@@ -469,7 +467,7 @@ class DurableStore:
             "clock": clock,
             "state": doc,
         }
-        text = json.dumps(wrapper, separators=(",", ":"), ensure_ascii=False).encode()
+        text = _encode(wrapper)
         temporary = self.path / (STATE + ".tmp")
         with open(temporary, "wb") as handle:
             handle.write(text)

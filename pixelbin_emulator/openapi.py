@@ -582,7 +582,7 @@ def _folders() -> dict[str, dict[str, Schema]]:
                 },
                 tag="folders",
                 parameters=[
-                    query("name", {"type": "string", "minLength": 1}, required=True),
+                    query("name", STRING, "The folder's name; without it, path names the folder"),
                     query("path", STRING, "The parent folder's path"),
                 ],
             ),

@@ -25,7 +25,7 @@ from flask import Flask
 
 from .app import create_app
 from .control import ControlClient
-from .core.clock import Clock
+from .core.clock import Clock, parse_instant
 from .core.emulator import Emulator
 from .core.faults import FaultRule
 from .core.journal import JournalQuery
@@ -163,9 +163,10 @@ class EmulatorHandle:
         self.clock_used = True
         return self.emulator.clock
 
-    def freeze_time(self, at: float | None = None) -> float:
-        """Stop the clock (at ``at``, epoch seconds); the frozen instant."""
-        self.clock.freeze(at)
+    def freeze_time(self, at: float | str | None = None) -> float:
+        """Stop the clock (at ``at``: epoch seconds or ISO-8601, as over HTTP); the frozen
+        instant."""
+        self.clock.freeze(None if at is None else parse_instant(at))
         return self.emulator.clock.time()
 
     def advance_time(self, seconds: float) -> float:

@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .core import json_values
 from .core.emulator import Emulator
 from .core.errors import ValidationError
 
 _PACKAGE = Path(__file__).resolve().parent
 DEFAULT_SEED_NAME = "default.json"
+#: A state document nests a stored value (at most json_values.MAX_DEPTH) five levels down.
+MAX_DEPTH = json_values.MAX_DEPTH + 8
 
 
 def fixtures_dir() -> Path:
@@ -32,6 +35,8 @@ def read_seed(path: str | Path) -> tuple[dict[str, Any], Path]:
         raise ValidationError(f"cannot read seed {str(path)!r}: {exc.strerror}") from None
     except (ValueError, RecursionError) as exc:
         raise ValidationError(f"seed {str(path)!r} is not valid JSON: {exc}") from None
+    if json_values.depth(doc) > MAX_DEPTH:
+        raise ValidationError(f"seed {str(path)!r} is nested more than {MAX_DEPTH} levels deep")
     return doc, path.parent
 
 

@@ -167,8 +167,9 @@ def test_list_parameters_in_every_sdk_encoding(api, seeded):
         assert [item["name"] for item in answer["items"]] == ["b"], query
 
 
-def test_folder_details_needs_a_name(api):
-    assert_error(api.get(api.base + "/folders?path=x"), 400)
+def test_folder_details_without_a_name_looks_up_the_path(api):
+    assert_error(api.get(api.base + "/folders?path=x"), 404)
+    assert_error(api.get(api.base + "/folders?path=a/./b"), 400)
 
 
 UPLOAD_CASES = [

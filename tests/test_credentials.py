@@ -68,8 +68,6 @@ def test_one_set_per_plugin(assets):
     ("kwargs", "names"),
     [
         ({"credentials": AWS, "pluginId": "nope"}, "unknown plugin 'nope'"),
-        ({"credentials": AWS, "pluginId": "t"}, "does not take credentials"),
-        ({"credentials": AWS, "pluginId": "erase"}, "does not take credentials"),
         ({"credentials": AWS}, "pluginId"),
         ({"pluginId": "awsRek"}, "credentials"),
         ({"credentials": {}, "pluginId": "awsRek"}, "empty"),

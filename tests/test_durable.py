@@ -162,6 +162,36 @@ def test_reset_and_snapshot_import_are_kept_whole(tmp_path):
         store.close()
 
 
+def test_an_import_is_kept_as_swapped_in_and_a_replaced_org_writes_no_more(tmp_path):
+    emulator, store, client = open_store(tmp_path)
+    second = client.post("/_emulator/orgs", json={"name": "second"}).get_json()
+    replaced = emulator.org(second["orgId"])
+    before = state(emulator)
+    clash = {
+        "format": "pixelbin-emulator-state",
+        "version": 1,
+        "orgs": [{"orgId": 7}, {"orgId": 7}],
+    }
+    assert client.put("/_emulator/snapshot?mode=merge", json=clash).status_code == 409
+    assert state(emulator) == before
+    doc = {"format": "pixelbin-emulator-state", "version": 1, "orgs": [second | {"name": "new"}]}
+    assert client.put("/_emulator/snapshot?mode=merge", json=doc).status_code == 200
+    # A request still holding the org the import replaced: its change must not reach the log,
+    # where a replay would apply it to the new org with the same orgId.
+    replaced.assets.create_folder("stale")
+    new = emulator.org(second["orgId"])
+    new.assets.create_folder("fresh")  # a change to a new org comes after the checkpoint
+    after = state(emulator)
+    store.close()
+    emulator, store, client = open_store(tmp_path)
+    try:
+        assert state(emulator) == after
+        names = [entry.name for entry in emulator.org(second["orgId"]).assets.entries()]
+        assert names == ["fresh"] and emulator.org(second["orgId"]).name == "new"
+    finally:
+        store.close()
+
+
 def test_the_log_is_compacted_and_unused_blobs_removed(tmp_path, monkeypatch):
     monkeypatch.setattr(durable, "COMPACT_MIN", 4096)
     emulator, store, client = open_store(tmp_path)
@@ -243,15 +273,24 @@ def test_a_damaged_directory_is_a_clear_error(tmp_path):
         DurableStore.open(tmp_path, default_emulator())
 
 
-def test_metadata_too_deep_to_encode_does_not_stop_durability(tmp_path):
+def test_a_lone_surrogate_in_metadata_survives_the_log_and_compaction(tmp_path):
+    # JSON bodies may carry "\ud800", which UTF-8 cannot hold: it was acknowledged, then
+    # skipped by the log (lost at a restart), and a compaction holding it stopped every write.
+    body = '{"metadata": {"k": "\\ud800"}}'
     emulator, store, client = open_store(tmp_path)
     try:
-        upload(client, "deep", b"d")
-        nested: dict = {}
-        for _ in range(1200):
-            nested = {"a": nested}
-        emulator.org(1).assets.update_file("a/b/deep", metadata=nested)  # as a parser might let in
-        store.wait()
-        upload(client, "after", b"a")  # still answered 200: the committer carries on
+        upload(client, "odd", b"o")
+        headers = AUTH | {"Content-Type": "application/json"}
+        ok(client, "PATCH", API + "/files/a/b/odd", headers=headers, data=body)
+        before = state(emulator)
     finally:
         store.close()
+    for round in range(2):  # replayed from the log (then compacted), then read from state.json
+        emulator, store, client = open_store(tmp_path)
+        try:
+            assert emulator.org(1).assets.get_file("a/b/odd").metadata["k"] == "\ud800"
+            assert state(emulator) == before
+            upload(client, f"after{round}", b"a")  # the committer carries on
+            before = state(emulator)
+        finally:
+            store.close()

@@ -131,7 +131,8 @@ def test_duplicate_name_is_a_conflict_and_keeps_the_first(assets):
         ({"presetName": "p.dot", "transformation": "t.flip()"}, "presetName"),
         ({"presetName": "p", "transformation": "x.flip()"}, "'x'"),
         ({"presetName": "p", "transformation": "t.nope()"}, "t.nope"),
-        ({"presetName": "p", "transformation": "t.resize(z:1)"}, "'z'"),
+        # an unknown parameter is stored as written (docs/fidelity.md), its $variable is checked
+        ({"presetName": "p", "transformation": "t.resize(z:$z)"}, "$z"),
         ({"presetName": "p", "transformation": "t.resize(w:abc)"}, "'abc'"),
         ({"presetName": "p", "transformation": "t.resize(w:10001)"}, "maximum"),
         ({"presetName": "p", "transformation": "t.resize(f:squash)"}, "'squash'"),

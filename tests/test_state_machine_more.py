@@ -30,8 +30,9 @@ VALID_PRESET_NAME = re.compile(r"[A-Za-z0-9_-]+")
 TRANSFORMATIONS = ["t.flip()", "t.resize(w:10)", "t.flip()~t.flop()", "t.nope()", ""]
 VALID_TRANSFORMATIONS = {"t.flip()", "t.resize(w:10)", "t.flip()~t.flop()"}
 # Plugins that take credentials, and one that does not.
-PLUGINS = ["remove", "awsRek", "t"]
-TAKES_CREDENTIALS = {"remove", "awsRek"}
+PLUGINS = ["remove", "awsRek", "t", "nope"]
+# Every catalogue plugin takes credentials, `t` too (credentials.required: false); docs/fidelity.md.
+TAKES_CREDENTIALS = {"remove", "awsRek", "t"}
 
 part_bytes = st.binary(min_size=1, max_size=8)
 

@@ -75,7 +75,7 @@ def _find_file(org: Org, file_path: str) -> File:
         candidate = org.assets.find_file(stem) if dot and "/" not in ext else None
         if candidate is not None and normalize_format(ext) == candidate.format:
             file = candidate
-    if file is None or not file.is_active:
+    if file is None or not org.assets.delivered(file):
         raise NotFoundError(f"no file at {file_path!r}")
     return file
 

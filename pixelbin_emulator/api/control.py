@@ -15,13 +15,12 @@ import io
 import json
 import tarfile
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..core.clock import Clock, isoformat
+from ..core.clock import Clock, isoformat, parse_instant
 from ..core.emulator import normalize_host
 from ..core.errors import UnauthorizedError, ValidationError
 from ..core.journal import JournalQuery
@@ -186,10 +185,7 @@ def import_snapshot() -> Response:
             doc, base_dir = read_seed(Path(tmp))
             orgs = import_state(em, doc, mode=mode, base_dir=base_dir)
     else:
-        try:
-            doc = json.loads(request.get_data())
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise ValidationError("the snapshot is not valid JSON") from None
+        doc = parsing.loads(request.get_data(), "the snapshot")
         orgs = import_state(em, doc, mode=mode)
     return jsonify(mode=mode, orgs=[org_head(org) for org in orgs])
 
@@ -256,20 +252,6 @@ def clock_object(clock: Clock) -> dict[str, Any]:
     return {"now": isoformat(now), "epoch": now, "frozen": clock.frozen}
 
 
-def _instant(value: Any) -> float | None:
-    """``at`` of a freeze: epoch seconds or an ISO-8601 timestamp (``Z`` allowed)."""
-    if value is None:
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value).timestamp()
-        except ValueError:
-            pass
-    raise ValidationError("at must be epoch seconds or an ISO-8601 timestamp")
-
-
 @bp.get("/clock")
 def get_clock() -> Response:
     return jsonify(clock_object(emulator().clock))
@@ -278,7 +260,8 @@ def get_clock() -> Response:
 @bp.post("/clock/freeze")
 def freeze_clock() -> Response:
     clock = emulator().clock
-    clock.freeze(_instant(parsing.json_body().get("at")))
+    at = parsing.json_body().get("at")
+    clock.freeze(None if at is None else parse_instant(at))
     return jsonify(clock_object(clock))
 
 
@@ -288,7 +271,7 @@ def advance_clock() -> Response:
     if not isinstance(seconds, int | float) or isinstance(seconds, bool):
         raise ValidationError("seconds must be a number")
     clock = emulator().clock
-    clock.advance(float(seconds))
+    clock.advance(seconds)
     return jsonify(clock_object(clock))
 
 

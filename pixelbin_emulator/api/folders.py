@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..core.errors import ValidationError
+from ..core.names import normalize_path, split_file_id
 from . import parsing
 from .context import authenticate, current_org
 from .serializers import ancestor_item, folder_details, folder_object
@@ -23,11 +23,12 @@ def create_folder() -> Response:
 
 @bp.get("/folders")
 def get_folder_details() -> Response:
-    name = request.args.get("name", "")
+    path, name = request.args.get("path", ""), request.args.get("name", "")
     if not name:
-        raise ValidationError("name is required")
+        # Both are optional (docs, JS validator): without a name, the path names the folder.
+        path, name = split_file_id(normalize_path(path))
     org = current_org()
-    folder = org.assets.get_folder(request.args.get("path", ""), name)
+    folder = org.assets.get_folder(path, name)
     return jsonify(folder_details(org, folder))
 
 

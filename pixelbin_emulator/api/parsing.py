@@ -14,25 +14,43 @@ from typing import Any
 from flask import request
 from werkzeug.datastructures import MultiDict
 
+from ..core import json_values
 from ..core.errors import ValidationError
 
 _INDEXED = re.compile(r"^(?P<key>[^\[\]]+)\[(?P<index>\d*)\]$")
 
 
-def json_body() -> dict[str, Any]:
-    """The JSON object in the body; an empty or non-JSON body is ``{}``.
+#: A body may nest one stored value (see :mod:`~pixelbin_emulator.core.json_values`) a few
+#: levels down; anything deeper cannot be a valid request and is refused before it is looked at.
+MAX_BODY_DEPTH = json_values.MAX_DEPTH + 8
 
-    A body that claims to be JSON but does not parse, or is JSON but not an object, is a 400.
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads(raw: bytes | str, what: str, *, max_depth: int = MAX_BODY_DEPTH) -> Any:
+    """Parse strict JSON (no NaN/Infinity, as ``JSON.parse`` refuses them) nested at most
+    ``max_depth`` deep; anything else is a 400 naming ``what``."""
+    try:
+        value = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
+        raise ValidationError(f"{what} is not valid JSON") from None
+    if json_values.depth(value) > max_depth:
+        raise ValidationError(f"{what} is nested more than {max_depth} levels deep")
+    return value
+
+
+def json_body() -> dict[str, Any]:
+    """The JSON object in the body; an empty body is ``{}``.
+
+    A non-empty body must be a JSON object whatever its Content-Type says: a form-encoded
+    ``isActive=false`` is a 400, not an empty update that only touches ``updatedAt``.
     """
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
-    if not request.is_json:
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
-        raise ValidationError("request body is not valid JSON") from None
+    body = loads(raw, "request body")
     if not isinstance(body, dict):
         raise ValidationError("request body must be a JSON object")
     return body
@@ -165,10 +183,7 @@ def form_metadata(form: MultiDict[str, str]) -> dict[str, Any]:
     raw = form.get("metadata")
     if raw is None or raw == "":
         return {}
-    try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise ValidationError("metadata must be a JSON object") from None
+    value = loads(raw, "metadata")
     if not isinstance(value, dict):
         raise ValidationError("metadata must be a JSON object")
     return value

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import media
+from . import json_values, media
 from .errors import ConflictError, NotFoundError, UploadConflictError, ValidationError
 from .ids import IdFactory
 from .listing import Page, SortKey, check_paging, paginate, parse_sort, sort_entries
@@ -103,6 +103,19 @@ def check_access(access: str | None) -> str:
     if access not in ACCESS_VALUES:
         raise ValidationError(f"access must be one of: {', '.join(ACCESS_VALUES)}")
     return access
+
+
+def check_tags_and_metadata(tags: Any, metadata: Any) -> None:
+    """Tags are a list of strings, metadata an object; both plain JSON within the bounds of
+    :mod:`.json_values` (``None``: not given)."""
+    if tags is not None:
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            raise ValidationError("tags must be a list of strings")
+        json_values.check(tags, "tags")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise ValidationError("metadata must be an object")
+        json_values.check(metadata, "metadata")
 
 
 def _sort_value(entry: Entry, key: str) -> Any:
@@ -249,11 +262,30 @@ class AssetTree:
             except KeyError:
                 raise NotFoundError(f"file with _id {_id!r} not found") from None
 
+    def delivered(self, file: File) -> bool:
+        """Whether the CDN serves ``file``: it and every folder above it are active.
+
+        ``isActive: false`` is the soft delete of the docs ("Soft delete it by making isActive
+        as false"): the management API still gets, lists, moves and restores the entry (with
+        ``isActive: false`` in its answers), delivery stops, for a folder's whole subtree.
+        """
+        if not file.is_active:
+            return False
+        with self._lock:
+            parent = ""
+            for segment in file.path.split("/") if file.path else ():
+                parent = join(parent, segment)
+                folder = self.folders_by_path.get(parent)
+                if folder is None or not folder.is_active:
+                    return False
+            return True
+
     def upload(self, spec: UploadSpec) -> File:
         """Store a new file, or replace one (overwrite), by the documented collision rules."""
         path = clean_path(spec.path)
         name = clean_name(spec.name)
         access = check_access(spec.access)
+        check_tags_and_metadata(spec.tags, spec.metadata)
         info = media.sniff(spec.data, spec.filename, spec.declared_format)
         self._check_limits(spec.data, info)
         extension = (
@@ -342,6 +374,7 @@ class AssetTree:
         new_path = clean_path(path) if path is not None else None
         if access is not None:
             check_access(access)
+        check_tags_and_metadata(tags, metadata)
         with self._writing():
             file = self.get_file(file_id)
             target_path = file.path if new_path is None else new_path
@@ -511,6 +544,8 @@ class AssetTree:
 
         Parents must be restored before their children, as :meth:`entries` yields them.
         """
+        if isinstance(entry, File):
+            check_tags_and_metadata(entry.tags, entry.metadata)
         if clean_name(entry.name) != entry.name or clean_path(entry.path) != entry.path:
             raise ValidationError(
                 f"{entry.type} {join(entry.path, entry.name)!r} is not a valid name and path"

@@ -12,11 +12,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from .errors import ValidationError
 
-#: The last instant a timestamp can be written for (9999-12-31T23:59:59Z); the first is 1970.
-MAX_EPOCH = 253_402_300_799.0
+#: The last instant a timestamp can be written for (9999-12-31T23:59:59.999Z); the first is 1970.
+MAX_EPOCH = 253_402_300_799.999
 
 
 class Clock:
@@ -46,7 +47,9 @@ class Clock:
         ``createdAt``/``updatedAt`` gives the same order after an import.
         """
         frozen = self._frozen_at
-        return round((frozen if frozen is not None else time.time()) + self._offset, 3)
+        now = round((frozen if frozen is not None else time.time()) + self._offset, 3)
+        # A running clock advanced to just before the end stops there rather than run past it.
+        return min(now, MAX_EPOCH)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.time(), tz=UTC)
@@ -61,6 +64,12 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         """Move the clock by ``seconds`` (may be negative); refused if it would leave 1970-9999."""
+        try:
+            seconds = float(seconds)
+        except OverflowError:  # an int too large for a float is far outside the range anyway
+            raise ValidationError(
+                "the clock must stay between 1970 and the end of year 9999"
+            ) from None
         with self._lock:
             frozen = self._frozen_at
             _check_instant((frozen if frozen is not None else time.time()) + self._offset + seconds)
@@ -90,19 +99,42 @@ def _check_instant(epoch_seconds: float) -> None:
         raise ValidationError("the clock must stay between 1970 and the end of year 9999")
 
 
+def parse_instant(value: Any, what: str = "at") -> float:
+    """Epoch seconds from epoch seconds or an ISO-8601 timestamp (``Z`` allowed; without an
+    offset it is UTC, as the API writes every timestamp), between 1970 and the end of 9999."""
+    problem = ValidationError(f"{what} must be epoch seconds or an ISO-8601 timestamp")
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            seconds = moment.timestamp()
+        except (ValueError, OverflowError):
+            raise problem from None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            seconds = float(value)
+        except OverflowError:
+            seconds = math.inf
+    else:
+        raise problem
+    # A negated range test, so that NaN fails it too.
+    if not 0 <= seconds <= MAX_EPOCH:
+        raise ValidationError(f"{what} must be between 1970 and the end of year 9999 (UTC)")
+    return round(seconds, 3)
+
+
 def isoformat(epoch_seconds: float) -> str:
     """ISO-8601 in UTC with milliseconds and ``Z``, as the API writes ``createdAt``."""
-    # Listings format two timestamps per item, so this is hot. The fraction is rounded to
-    # microseconds half-to-even as ``datetime.fromtimestamp`` rounds it (then truncated to
-    # milliseconds), and the whole seconds go through a small cache: files made by one test or
-    # one seed share their seconds.
-    fraction, whole = math.modf(epoch_seconds)
-    micros = round(fraction * 1e6)
-    if micros >= 1_000_000:
-        whole, micros = whole + 1, micros - 1_000_000
-    elif micros < 0:
-        whole, micros = whole - 1, micros + 1_000_000
-    return f"{_utc_second(whole)}.{micros // 1000:03d}Z"
+    # Listings format two timestamps per item, so this is hot: the whole seconds go through a
+    # small cache (files made by one test or one seed share their seconds). Rounded to the
+    # millisecond, the precision every stored instant has, so a float just below ``.999``
+    # (at 2.5e11 seconds a float is only 30 µs precise) is still written ``.999``.
+    whole = math.floor(epoch_seconds)
+    millis = round((epoch_seconds - whole) * 1000)
+    if millis == 1000:
+        whole, millis = whole + 1, 0
+    return f"{_utc_second(whole)}.{millis:03d}Z"
 
 
 @functools.lru_cache(maxsize=4096)

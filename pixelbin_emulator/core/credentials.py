@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import json_values
 from .changes import CREDENTIALS
 from .errors import ConflictError, NotFoundError, ValidationError
 from .ids import IdFactory
@@ -36,6 +37,7 @@ def check_credentials(credentials: Any) -> dict[str, Any]:
         raise ValidationError("credentials must be an object")
     if not credentials:
         raise ValidationError("credentials must not be empty")
+    json_values.check(credentials, "credentials")
     return dict(credentials)
 
 
@@ -53,14 +55,13 @@ class CredentialStore:
     _seq: int = field(default=0, init=False)
 
     def check_plugin(self, plugin_id: Any) -> str:
-        """The plugin must exist and take credentials (``credentials.required``)."""
+        """The plugin must be in the catalogue. Its ``credentials.required`` says whether it
+        needs credentials to run, not whether it may have them: any plugin takes a set."""
         if not isinstance(plugin_id, str) or not plugin_id:
             raise ValidationError("pluginId is required")
         plugin = self.catalogue.plugins.get(plugin_id)
         if not isinstance(plugin, Mapping):
             raise ValidationError(f"unknown plugin {plugin_id!r}")
-        if not (plugin.get("credentials") or {}).get("required"):
-            raise ValidationError(f"plugin {plugin_id!r} does not take credentials")
         return plugin_id
 
     def add(self, plugin_id: Any, credentials: Any) -> CredentialSet:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,14 @@ from .journal import DEFAULT_LIMIT, Journal
 from .orgs import Org
 from .predictions import Predictions
 from .url_stubs import UrlStubs
+
+#: The largest integer JavaScript clients (the JS SDK, browsers) read exactly: 2**53 - 1.
+MAX_ORG_ID = 9_007_199_254_740_991
+#: Cloud names are one URL path segment of ``/v2/{cloudName}/...``: the generated ones
+#: (``emulated-cloud-1f2e3d``) and the service's own (``red-scene-95b6ea``) fit this.
+_CLOUD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+#: Names, secrets and keys are identifiers, not documents.
+MAX_TEXT_LENGTH = 256
 
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 
@@ -46,12 +54,130 @@ class _Registry:
     by_cloud_name: dict[str, Org] = field(default_factory=dict)
     next_org_id: int = 1
 
+    def keeping(self, keep: Callable[[Org], bool]) -> _Registry:
+        """A new registry with the orgs ``keep`` accepts, numbering on from this one."""
+        kept = _Registry(next_org_id=self.next_org_id)
+        for org in self.orgs.values():
+            if keep(org):
+                kept.add(org)
+        return kept
+
+    def add(self, org: Org) -> None:
+        for taken, value, what in (
+            (self.orgs, org.org_id, "orgId"),
+            (self.by_secret, org.api_secret, "apiSecret"),
+            (self.by_access_key, org.access_key, "accessKey"),
+            (self.by_cloud_name, org.cloud_name, "cloudName"),
+        ):
+            if value in taken:
+                raise ConflictError(f"an org with this {what} exists already")
+        self.orgs[org.org_id] = org
+        self.by_secret[org.api_secret] = org
+        self.by_access_key[org.access_key] = org
+        self.by_cloud_name[org.cloud_name] = org
+        self.next_org_id = max(self.next_org_id, org.org_id + 1)
+
+
+def _check_text(value: Any, what: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be a string")
+    if len(value) > MAX_TEXT_LENGTH or not value.isprintable():
+        raise ValidationError(
+            f"{what} must be at most {MAX_TEXT_LENGTH} printable characters on one line"
+        )
+
+
+class OrgStaging:
+    """Orgs being built aside (a reset, an import) in a registry that is not live yet.
+
+    Numbering and clashes are checked against that registry, which already holds the orgs that
+    will stay, so what loads here is exactly what the swap makes live.
+    """
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        registry: _Registry,
+        ids: IdFactory,
+        on_create: Callable[[Org], None] | None = None,
+    ) -> None:
+        self._emulator = emulator
+        self._registry = registry
+        self.ids = ids
+        self.clock = emulator.clock
+        #: Called with each new org, under its lock, as it joins the registry.
+        self._on_create = on_create
+
+    def number_after(self, org_ids: Iterable[int]) -> None:
+        """Number the orgs created without an ``orgId`` after these (valid) ones."""
+        valid = [org_id for org_id in org_ids if 1 <= org_id <= MAX_ORG_ID]
+        reg = self._registry
+        reg.next_org_id = max([reg.next_org_id, *(org_id + 1 for org_id in valid)])
+
+    def create_org(
+        self,
+        *,
+        name: str | None = None,
+        org_id: int | None = None,
+        cloud_name: str | None = None,
+        api_secret: str | None = None,
+        access_key: str | None = None,
+        created_at: float | None = None,
+    ) -> Org:
+        """Create an empty org; whatever is not given is generated and unique."""
+        reg = self._registry
+        if org_id is None:
+            org_id = reg.next_org_id
+        if not isinstance(org_id, int) or isinstance(org_id, bool) or not 1 <= org_id <= MAX_ORG_ID:
+            raise ValidationError(f"orgId must be an integer from 1 to {MAX_ORG_ID}")
+        for value, what in (
+            (name, "name"),
+            (cloud_name, "cloudName"),
+            (api_secret, "apiSecret"),
+            (access_key, "accessKey"),
+        ):
+            _check_text(value, what)
+        if cloud_name and not _CLOUD_NAME.fullmatch(cloud_name):
+            raise ValidationError(
+                "cloudName must be 1 to 63 letters, digits, '-' or '_' (one URL path segment)"
+            )
+        if access_key and "/" in access_key:
+            # The v1 presigned POST's X-Amz-Credential is "{accessKey}/{date}/...".
+            raise ValidationError("accessKey must not contain '/'")
+        cloud_name = cloud_name or f"emulated-cloud-{self.ids.hex(6)}"
+        api_secret = api_secret or self.ids.uuid()
+        access_key = access_key or self.ids.uuid()
+        if len(api_secret) < 5:
+            raise ValidationError("apiSecret must be at least 5 characters (the SDKs' minimum)")
+        em = self._emulator
+        org = Org(
+            org_id=org_id,
+            name=name or f"Org {org_id}",
+            cloud_name=cloud_name,
+            api_secret=api_secret,
+            access_key=access_key,
+            created_at=self.clock.time() if created_at is None else created_at,
+            ids=self.ids,
+            clock=self.clock,
+            limits=em.limits,
+        )
+        with org.lock:  # a request that finds it in a live registry waits for on_create
+            reg.add(org)
+            if self._on_create is not None:
+                self._on_create(org)
+        return org
+
 
 class Emulator:
     """Thread-safe registry of orgs.
 
     ``seed`` is a state document (see :mod:`pixelbin_emulator.core.snapshot`); relative file
     sources in it are read from ``seed_dir``.
+
+    The live registry is replaced whole by a reset or an import, never emptied and refilled:
+    a request sees the orgs from before or after, never a registry half loaded.
     """
 
     def __init__(
@@ -74,8 +200,8 @@ class Emulator:
         self._lock = threading.RLock()
         #: Where changes go (see :mod:`.changes`); :meth:`attach` plugs in durable storage.
         self.changes: ChangeSink = NO_CHANGES
-        #: Orgs created during :meth:`bulk`, locked until it ends.
-        self._bulk_orgs: list[Org] | None = None
+        #: True while :meth:`reset` runs: its checkpoint records the clock it resets.
+        self._resetting = False
         self.clock.report = self._clock_changed
         self._registry = _Registry()
         self._domains: dict[str, int] = {}
@@ -84,28 +210,61 @@ class Emulator:
     def reset(self) -> None:
         """Return to the seed: drop every org and every change, restart the clock, and forget
         the request journal, fault rules, URL stubs and prediction jobs."""
-        from .snapshot import load_state
+        from .snapshot import build_orgs
 
-        with self.bulk():
+        with self._lock:
             self.ready = False
-            for org in self._registry.orgs.values():
-                with org.lock:
-                    org.changes = NO_CHANGES
-            self.clock.reset()
-            self.ids = IdFactory(self._random_seed)
-            self.journal = Journal(self.journal_limit)
-            self.faults = Faults()
-            self.url_stubs = UrlStubs()
-            previous = getattr(self, "predictions", None)
-            if previous is not None:
-                previous.close()  # its worker thread ends; the new store starts empty
-            self.predictions = Predictions(self.clock, self.ids, self.faults, self.journal)
-            self._registry = _Registry()
+            self._resetting = True  # the checkpoint of the swap records the clock's reset
+            swapped = False
             try:
+                self.clock.reset()
+                ids = IdFactory(self._random_seed)
+                registry = _Registry()
                 if self._seed is not None:
-                    load_state(self, self._seed, base_dir=self._seed_dir)
+                    build_orgs(OrgStaging(self, registry, ids), self._seed, base_dir=self._seed_dir)
+                self.ids = ids
+                self.journal = Journal(self.journal_limit)
+                self.faults = Faults()
+                self.url_stubs = UrlStubs()
+                previous = getattr(self, "predictions", None)
+                if previous is not None:
+                    previous.close()  # its worker thread ends; the new store starts empty
+                self.predictions = Predictions(self.clock, self.ids, self.faults, self.journal)
+                self._swap(registry)
+                swapped = True
+            finally:
+                self._resetting = False
+                if not swapped:  # the orgs stay, but the clock was reset all the same
+                    self._clock_changed(self.clock)
+                self.ready = True
+
+    def replace_orgs(
+        self, load: Callable[[OrgStaging], list[Org]], *, keep: Callable[[Org], bool]
+    ) -> list[Org]:
+        """Build a new set of orgs aside, then make it live in one step; returns what ``load``
+        loaded.
+
+        The new registry starts with the orgs ``keep`` accepts and continues the live numbering;
+        ``load`` adds to it. If ``load`` raises, nothing has changed. Orgs that do not make it
+        into the new registry go with their journal, fault rules, URL stubs and prediction jobs.
+        """
+        with self._lock:
+            self.ready = False
+            try:
+                staged = self._registry.keeping(keep)
+                loaded = load(OrgStaging(self, staged, self.ids))
+                for org_id in self._swap(staged):
+                    self._forget(org_id)
+                return loaded
             finally:
                 self.ready = True
+
+    def _forget(self, org_id: int) -> None:
+        self._domains = {h: o for h, o in self._domains.items() if o != org_id}
+        self.journal.clear(org_id)
+        self.faults.clear(org_id)
+        self.url_stubs.clear(org_id)
+        self.predictions.drop_org(org_id)
 
     # -- durability ------------------------------------------------------------------------
 
@@ -118,36 +277,45 @@ class Emulator:
                     org.changes = sink
 
     @contextmanager
-    def bulk(self) -> Iterator[None]:
-        """Change many orgs as one step (reset, snapshot import): nothing is published on the
-        way, then the sink records the whole state at once, so a crash keeps all or nothing.
-
-        Orgs created meanwhile stay locked until the checkpoint is published, so a change
-        another request makes to one is ordered after it.
-        """
+    def holding(self) -> Iterator[None]:
+        """Keep the registry still (no org created, dropped or swapped in) meanwhile: what a
+        checkpoint holds to read the orgs, the next ``orgId`` and the clock of one moment."""
         with self._lock:
-            if self._bulk_orgs is not None:  # nested: the outer one publishes
-                yield
-                return
-            self._bulk_orgs = []
-            try:
-                yield
-            finally:
-                created, self._bulk_orgs = self._bulk_orgs, None
-                for org in created:
-                    if self._registry.orgs.get(org.org_id) is org:
-                        org.changes = self.changes
-                # Before the new orgs unlock: any change to them comes after the checkpoint.
-                self.changes.checkpoint()
-                for org in created:
-                    org.lock.release()
+            yield
+
+    def _swap(self, registry: _Registry) -> list[int]:
+        """Make a registry built aside live (under the lock); the ``orgId``s of the orgs that
+        left. The sink records the result as one checkpoint, so a crash keeps all or nothing.
+
+        Staged orgs published nothing while loading; they get the sink now, while no request
+        can reach them. The checkpoint is published before the swap: the committer's dump
+        takes the lock, so it sees the new registry, and every change to a new org comes after
+        the checkpoint. Orgs that leave stop publishing first (under their own lock), so no
+        change of theirs follows the checkpoint.
+        """
+        old = self._registry.orgs
+        gone = [org_id for org_id, org in old.items() if registry.orgs.get(org_id) is not org]
+        for org_id in gone:
+            with old[org_id].lock:
+                old[org_id].changes = NO_CHANGES
+        for org_id, org in registry.orgs.items():
+            if old.get(org_id) is not org:
+                org.changes = self.changes
+        self.changes.checkpoint()
+        self._registry = registry
+        return gone
 
     def _publish(self, change: Change) -> None:
-        if self._bulk_orgs is None:
+        if not self._resetting:
             self.changes.publish([change])
 
     def _clock_changed(self, clock: Clock) -> None:
         self._publish(Change(CLOCK, None, clock))
+
+    def _created(self, org: Org) -> None:
+        """A new live org (under its lock, before a request can reach it): publish it."""
+        org.changes = self.changes
+        self._publish(Change(ORG, org.org_id, org))
 
     # -- orgs ------------------------------------------------------------------------------
 
@@ -163,55 +331,14 @@ class Emulator:
     ) -> Org:
         """Create an empty org; whatever is not given is generated and unique."""
         with self._lock:
-            reg = self._registry
-            if org_id is None:
-                org_id = reg.next_org_id
-            if not isinstance(org_id, int) or isinstance(org_id, bool) or org_id < 1:
-                raise ValidationError("orgId must be a positive integer")
-            for value, what in (
-                (name, "name"),
-                (cloud_name, "cloudName"),
-                (api_secret, "apiSecret"),
-                (access_key, "accessKey"),
-            ):
-                if value is not None and not isinstance(value, str):
-                    raise ValidationError(f"{what} must be a string")
-            cloud_name = cloud_name or f"emulated-cloud-{self.ids.hex(6)}"
-            api_secret = api_secret or self.ids.uuid()
-            access_key = access_key or self.ids.uuid()
-            if len(api_secret) < 5:
-                raise ValidationError("apiSecret must be at least 5 characters (the SDKs' minimum)")
-            for taken, value, what in (
-                (reg.orgs, org_id, "orgId"),
-                (reg.by_secret, api_secret, "apiSecret"),
-                (reg.by_access_key, access_key, "accessKey"),
-                (reg.by_cloud_name, cloud_name, "cloudName"),
-            ):
-                if value in taken:
-                    raise ConflictError(f"an org with this {what} exists already")
-            org = Org(
+            return OrgStaging(self, self._registry, self.ids, self._created).create_org(
+                name=name,
                 org_id=org_id,
-                name=name or f"Org {org_id}",
                 cloud_name=cloud_name,
                 api_secret=api_secret,
                 access_key=access_key,
-                created_at=self.clock.time() if created_at is None else created_at,
-                ids=self.ids,
-                clock=self.clock,
-                limits=self.limits,
+                created_at=created_at,
             )
-            reg.orgs[org_id] = org
-            reg.by_secret[api_secret] = org
-            reg.by_access_key[access_key] = org
-            reg.by_cloud_name[cloud_name] = org
-            reg.next_org_id = max(reg.next_org_id, org_id + 1)
-            if self._bulk_orgs is not None:
-                org.lock.acquire()
-                self._bulk_orgs.append(org)
-            else:
-                org.changes = self.changes
-                self._publish(Change(ORG, org_id, org))
-            return org
 
     def drop_org(self, org_id: int) -> Org:
         """Remove an org with its journal, fault rules, URL stubs and prediction jobs."""
@@ -226,11 +353,7 @@ class Emulator:
             with org.lock:
                 org.changes = NO_CHANGES
                 self._publish(Change(ORG, org_id, org, removed=True))
-            self._domains = {h: o for h, o in self._domains.items() if o != org_id}
-            self.journal.clear(org_id)
-            self.faults.clear(org_id)
-            self.url_stubs.clear(org_id)
-            self.predictions.drop_org(org_id)
+            self._forget(org_id)
             return org
 
     @property

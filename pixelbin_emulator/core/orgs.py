@@ -37,23 +37,43 @@ class Org:
     limits: Limits = field(default_factory=Limits)
     lock: threading.RLock = field(default_factory=threading.RLock)
     catalogue: Catalogue = field(default_factory=default_catalogue)
-    #: Where the changes of this org's records go; swapped (under ``lock``) by the emulator.
-    changes: ChangeSink = NO_CHANGES
 
     def __post_init__(self) -> None:
+        # The stores report to this, not to the org: a bound method of the org would make a
+        # reference cycle that keeps a dropped org (and its files) alive until the collector runs.
+        self._reporter = _Reporter(self.org_id)
         self.assets = AssetTree(
-            self.lock, self.ids, self.clock.time, self.limits, report=self._report
+            self.lock, self.ids, self.clock.time, self.limits, report=self._reporter
         )
         self.signed_uploads = SignedUploads(self)
         self.presets = PresetStore(
-            self.lock, self.ids, self.clock.time, self.catalogue, report=self._report
+            self.lock, self.ids, self.clock.time, self.catalogue, report=self._reporter
         )
         # "plugin": the transformation modules' credentials, not the org's own secret and key.
         self.plugin_credentials = CredentialStore(
-            self.lock, self.ids, self.clock.time, self.catalogue, report=self._report
+            self.lock, self.ids, self.clock.time, self.catalogue, report=self._reporter
         )
 
-    def _report(self, changes: list[tuple[str, Any, bool]]) -> None:
-        sink = self.changes
+    @property
+    def changes(self) -> ChangeSink:
+        """Where the changes of this org's records go; swapped (under ``lock``) by the emulator."""
+        return self._reporter.sink
+
+    @changes.setter
+    def changes(self, sink: ChangeSink) -> None:
+        self._reporter.sink = sink
+
+
+class _Reporter:
+    """Publishes the groups of changes an org's stores report, tagged with its ``orgId``."""
+
+    __slots__ = ("org_id", "sink")
+
+    def __init__(self, org_id: int) -> None:
+        self.org_id = org_id
+        self.sink: ChangeSink = NO_CHANGES
+
+    def __call__(self, changes: list[tuple[str, Any, bool]]) -> None:
+        sink = self.sink
         if sink is not NO_CHANGES:
             sink.publish([Change(kind, self.org_id, *change) for kind, *change in changes])

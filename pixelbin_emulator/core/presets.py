@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import transformations
+from . import json_values, transformations
 from .changes import PRESET
 from .errors import ConflictError, NotFoundError, ValidationError
 from .ids import IdFactory
@@ -77,6 +77,7 @@ def check_transformation(
         raise ValidationError("transformation is required")
     if params is not None and not isinstance(params, Mapping):
         raise ValidationError("params must be an object")
+    json_values.check(params, "params")
     declared = dict(params or {})
     for key, spec in declared.items():
         if not _VARIABLE.fullmatch(key):
@@ -94,12 +95,18 @@ def check_transformation(
                 raise TransformationError(
                     f"a preset cannot use another preset ('{op}' in '{transformation}')"
                 )
-        transformations.validate(ops, catalogue, declared)
+        # Unknown parameters pass: the docs' getPresets example holds t.resize(a:0) ... (a:9).
+        transformations.validate(ops, catalogue, declared, unknown_params=True)
         defaults = {
             k: spec["default"] for k, spec in declared.items() if spec.get("default") is not None
         }
         if defaults:
-            transformations.validate([_substitute(op, defaults) for op in ops], catalogue, declared)
+            transformations.validate(
+                [_substitute(op, defaults) for op in ops],
+                catalogue,
+                declared,
+                unknown_params=True,
+            )
     except TransformationError as exc:
         raise ValidationError(f"invalid transformation: {exc}") from None
     used = transformations.variables(ops)

@@ -18,13 +18,14 @@ import io
 import json
 import re
 import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .assets import ByteBudget, UploadSpec, check_access
-from .clock import isoformat
+from .assets import ByteBudget, UploadSpec, check_access, check_tags_and_metadata
+from .clock import MAX_EPOCH, isoformat
 from .errors import EmulatorError, ForbiddenError, NotFoundError, ValidationError
 from .media import normalize_format
 from .names import clean_name, clean_path, join
@@ -241,9 +242,18 @@ class SignedUploads:
     """
 
     def __init__(self, org: Org) -> None:
-        self._org = org
+        # A weak reference: the org owns this store, and a cycle between them would keep a
+        # dropped org (and every file it holds) alive until the cycle collector runs.
+        self._org_ref = weakref.ref(org)
         self._lock = threading.Lock()
         self._sessions: dict[str, UploadSession] = {}
+
+    @property
+    def _org(self) -> Org:
+        org = self._org_ref()
+        if org is None:
+            raise NotFoundError("the org of this upload was dropped")
+        return org
 
     def _open(
         self, request: SignedUploadRequest, name: str, fmt: str, seconds: int, *, v2: bool
@@ -253,6 +263,7 @@ class SignedUploads:
         path = clean_path(request.path or "")
         name = clean_name(name)
         access = check_access(request.access)
+        check_tags_and_metadata(request.tags, request.metadata)
         now = org.clock.time()
         session = UploadSession(
             id=org.ids.uuid(),
@@ -264,7 +275,8 @@ class SignedUploads:
             metadata={},
             overwrite=request.overwrite,
             filename_override=request.filename_override,
-            expires_at=now + seconds,
+            # At the end of time (year 9999) a URL cannot outlive the clock.
+            expires_at=min(now + seconds, MAX_EPOCH),
             keep_extension=v2,
             budget=org.limits.pending_uploads,
         )

@@ -23,41 +23,43 @@ import base64
 import binascii
 import contextlib
 import hashlib
-from datetime import datetime
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import media
 from .assets import UploadSpec, check_access
-from .clock import isoformat
+from .clock import isoformat, parse_instant
 from .credentials import CredentialSet
 from .errors import ConflictError, ValidationError
 from .presets import Preset
 from .records import File, Folder
 
 if TYPE_CHECKING:
-    from .emulator import Emulator
+    from .emulator import Emulator, OrgStaging
     from .orgs import Org
 
 FORMAT = "pixelbin-emulator-state"
 VERSION = 1
+#: The largest integer JavaScript reads exactly (2**53 - 1), as for orgIds.
+MAX_SEQ = 9_007_199_254_740_991
+_RECORD_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._~-]{1,128}", re.ASCII)
 
 
 def _timestamp(doc: dict[str, Any], key: str, default: float) -> float:
     value = doc.get(key)
     if value is None:
         return default
-    try:
-        return datetime.fromisoformat(str(value)).timestamp()
-    except ValueError:
-        raise ValidationError(f"{key} {value!r} is not an ISO-8601 timestamp") from None
+    if not isinstance(value, str):
+        raise ValidationError(f"{key} {value!r} is not an ISO-8601 timestamp")
+    return parse_instant(value, key)
 
 
 def _content(doc: dict[str, Any], base_dir: Path | None) -> bytes:
     if "base64" in doc:
         try:
             return base64.b64decode(doc["base64"], validate=True)
-        except (binascii.Error, TypeError):
+        except (binascii.Error, TypeError, ValueError):  # ValueError: non-ASCII text
             raise ValidationError(f"file {doc.get('name')!r}: base64 content is invalid") from None
     if "source" in doc:
         if base_dir is None:
@@ -79,8 +81,7 @@ def _str(doc: dict[str, Any], key: str, default: str | None = None) -> str:
     return value
 
 
-def load_state(emulator: Emulator, doc: Any, *, base_dir: Path | None = None) -> list[Org]:
-    """Add the orgs of a state document to ``emulator``; returns them."""
+def _org_docs(doc: Any) -> list[Any]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValidationError(f"not a state document: 'format' must be {FORMAT!r}")
     if doc.get("version") != VERSION:
@@ -88,7 +89,31 @@ def load_state(emulator: Emulator, doc: Any, *, base_dir: Path | None = None) ->
     orgs_doc = doc.get("orgs", [])
     if not isinstance(orgs_doc, list):
         raise ValidationError("'orgs' must be a list")
-    return [_load_org(emulator, org_doc, base_dir) for org_doc in orgs_doc]
+    if not all(isinstance(org_doc, dict) for org_doc in orgs_doc):
+        raise ValidationError("every org must be an object")
+    return orgs_doc
+
+
+def build_orgs(staging: OrgStaging, doc: Any, *, base_dir: Path | None = None) -> list[Org]:
+    """Create the orgs of a state document in ``staging``; returns them.
+
+    Orgs without an ``orgId`` are numbered after every ``orgId`` the document names, so the
+    order of the entries cannot make them clash.
+    """
+    orgs_doc = _org_docs(doc)
+    staging.number_after(org_id for org_id in map(_org_id, orgs_doc) if org_id is not None)
+    return [_load_org(staging, org_doc, base_dir) for org_doc in orgs_doc]
+
+
+def load_state(emulator: Emulator, doc: Any, *, base_dir: Path | None = None) -> list[Org]:
+    """Add the orgs of a state document to ``emulator``, all or nothing; returns them.
+
+    Unlike an import in ``merge`` mode, an org whose ``orgId`` (or credentials) is taken is a
+    409, not a replacement.
+    """
+    return emulator.replace_orgs(
+        lambda staging: build_orgs(staging, doc, base_dir=base_dir), keep=lambda org: True
+    )
 
 
 def import_state(
@@ -98,81 +123,73 @@ def import_state(
 
     ``replace``: every org goes, then the document's orgs are loaded. ``merge``: the document's
     orgs are added, each replacing the org with the same ``orgId`` if there is one; other orgs
-    stay. The document is first loaded into a scratch emulator, so a bad one changes nothing.
+    stay. The new orgs are built aside, numbered and checked against the orgs that will be live
+    with them, and swapped in whole: a bad document (400) or a clash (409) changes nothing, and
+    a request during the import sees the old orgs or the new, never a mix.
     """
-    from .emulator import Emulator
-
     if mode not in ("replace", "merge"):
         raise ValidationError("mode must be 'replace' or 'merge'")
-    scratch = Emulator(limits=emulator.limits)
-    load_state(scratch, doc, base_dir=base_dir)
-    with emulator.bulk():
-        incoming = scratch.orgs()
+    orgs_doc = _org_docs(doc)
+    if mode == "replace":
+        replaced: set[int] | None = None
+    else:
         # Only orgs the document names by orgId replace anything: one without an orgId is new.
-        replaced = {org_doc["orgId"] for org_doc in doc.get("orgs", []) if "orgId" in org_doc}
-        staying = [] if mode == "replace" else emulator.orgs()
-        for org in staying:
-            if org.org_id in replaced:
-                continue
-            for new in incoming:
-                if {org.api_secret, org.access_key, org.cloud_name} & {
-                    new.api_secret,
-                    new.access_key,
-                    new.cloud_name,
-                }:
-                    raise ConflictError(
-                        f"org {new.org_id} of the document has the apiSecret, accessKey or "
-                        f"cloudName of org {org.org_id}, which stays"
-                    )
-        emulator.ready = False
-        try:
-            for org in emulator.orgs():
-                if mode == "replace" or org.org_id in replaced:
-                    emulator.drop_org(org.org_id)
-            return load_state(emulator, doc, base_dir=base_dir)
-        finally:
-            emulator.ready = True
+        replaced = {org_id for org_id in map(_org_id, orgs_doc) if org_id is not None}
+    return emulator.replace_orgs(
+        lambda staging: build_orgs(staging, doc, base_dir=base_dir),
+        keep=lambda org: replaced is not None and org.org_id not in replaced,
+    )
 
 
 def load_into(org: Org, doc: Any, *, base_dir: Path | None = None) -> None:
     """Add one org document's folders, files, presets and credentials to an existing org.
 
-    The org's own credentials stay. The document is first loaded into a scratch org, so one that
-    is bad in itself (a broken entry in the middle) leaves the org as it was.
+    The org's own credentials stay. All or nothing: the document is first loaded into a scratch
+    org holding what the org holds (the same records, shared, not copied), so a document that
+    is bad in itself or clashes with the org's contents leaves the org as it was.
     """
     from .emulator import Emulator
 
     if not isinstance(doc, dict):
         raise ValidationError("every org must be an object")
-    _load_contents(Emulator(limits=org.limits).create_org(), doc, org.clock.time(), base_dir)
     with org.lock:
-        _load_contents(org, doc, org.clock.time(), base_dir)
+        now = org.clock.time()
+        trial = Emulator(limits=org.limits).create_org()
+        for entry in org.assets.entries():
+            trial.assets.restore(entry)
+        for preset in org.presets.all():
+            trial.presets.restore(preset)
+        for credentials in org.plugin_credentials.all():
+            trial.plugin_credentials.restore(credentials)
+        _load_contents(trial, doc, now, base_dir)
+        _load_contents(org, doc, now, base_dir)
 
 
-def _load_org(emulator: Emulator, doc: Any, base_dir: Path | None) -> Org:
-    if not isinstance(doc, dict):
-        raise ValidationError("every org must be an object")
-    now = emulator.clock.time()
-    org = emulator.create_org(
+def _org_id(doc: dict[str, Any]) -> int | None:
+    org_id = doc.get("orgId")
+    if org_id is not None and (not isinstance(org_id, int) or isinstance(org_id, bool)):
+        raise ValidationError("orgId must be an integer")
+    return org_id
+
+
+def _load_org(staging: OrgStaging, doc: dict[str, Any], base_dir: Path | None) -> Org:
+    now = staging.clock.time()
+    org = staging.create_org(
         name=doc.get("name"),
-        org_id=doc.get("orgId"),
+        org_id=_org_id(doc),
         cloud_name=doc.get("cloudName"),
         api_secret=doc.get("apiSecret"),
         access_key=doc.get("accessKey"),
         created_at=_timestamp(doc, "createdAt", now),
     )
-    try:
-        _load_contents(org, doc, now, base_dir)
-    except Exception:
-        emulator.drop_org(org.org_id)
-        raise
+    _load_contents(org, doc, now, base_dir)
     return org
 
 
 def _load_contents(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None) -> None:
-    for folder_doc in doc.get("folders", []):
+    for folder_doc in _objects(doc, "folders"):
         _load_folder(org, folder_doc, now)
-    for file_doc in doc.get("files", []):
+    for file_doc in _objects(doc, "files"):
         _load_file(org, file_doc, now, base_dir)
     for preset_doc in _objects(doc, "presets"):
         _load_preset(org, preset_doc, now)
@@ -180,14 +197,7 @@ def _load_contents(org: Org, doc: dict[str, Any], now: float, base_dir: Path | N
         _load_credentials(org, credentials_doc, now)
 
 
-def _object(doc: Any) -> dict[str, Any]:
-    if not isinstance(doc, dict):
-        raise ValidationError("every folder and file must be an object")
-    return doc
-
-
 def _load_folder(org: Org, doc: dict[str, Any], now: float) -> None:
-    doc = _object(doc)
     if "_id" not in doc:
         # A ConflictError means an earlier entry already created it as an ancestor.
         with contextlib.suppress(ConflictError):
@@ -195,13 +205,13 @@ def _load_folder(org: Org, doc: dict[str, Any], now: float) -> None:
         return
     org.assets.restore(
         Folder(
-            id=_str(doc, "_id"),
+            id=_record_id(doc),
             name=_str(doc, "name"),
             path=_str(doc, "path", ""),
             created_at=_timestamp(doc, "createdAt", now),
             updated_at=_timestamp(doc, "updatedAt", now),
             seq=_seq(doc),
-            is_active=bool(doc.get("isActive", True)),
+            is_active=_bool(doc, "isActive", True),
         )
     )
 
@@ -214,9 +224,7 @@ def _objects(doc: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 def _load_preset(org: Org, doc: dict[str, Any], now: float) -> None:
-    archived = doc.get("archived", False)
-    if not isinstance(archived, bool):
-        raise ValidationError("archived must be true or false")
+    archived = _bool(doc, "archived", False)
     if "_id" not in doc:
         preset = org.presets.add(
             doc.get("presetName"), doc.get("transformation"), doc.get("params")
@@ -229,7 +237,7 @@ def _load_preset(org: Org, doc: dict[str, Any], now: float) -> None:
         raise ValidationError("params must be an object")
     org.presets.restore(
         Preset(
-            id=_str(doc, "_id"),
+            id=_record_id(doc),
             name=_str(doc, "presetName"),
             transformation=_str(doc, "transformation"),
             params=params,
@@ -237,7 +245,7 @@ def _load_preset(org: Org, doc: dict[str, Any], now: float) -> None:
             updated_at=_timestamp(doc, "updatedAt", now),
             seq=_seq(doc),
             archived=archived,
-            is_active=bool(doc.get("isActive", True)),
+            is_active=_bool(doc, "isActive", True),
         )
     )
 
@@ -251,26 +259,42 @@ def _load_credentials(org: Org, doc: dict[str, Any], now: float) -> None:
         raise ValidationError("credentials must be an object")
     org.plugin_credentials.restore(
         CredentialSet(
-            id=_str(doc, "_id"),
+            id=_record_id(doc),
             plugin_id=_str(doc, "pluginId"),
             credentials=credentials,
             created_at=_timestamp(doc, "createdAt", now),
             updated_at=_timestamp(doc, "updatedAt", now),
             seq=_seq(doc),
-            is_active=bool(doc.get("isActive", True)),
+            is_active=_bool(doc, "isActive", True),
         )
     )
 
 
 def _seq(doc: dict[str, Any]) -> int:
     seq = doc.get("seq", 0)
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        raise ValidationError("seq must be a non-negative integer")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
+        raise ValidationError(f"seq must be an integer from 0 to {MAX_SEQ}")
     return seq
 
 
+def _record_id(doc: dict[str, Any]) -> str:
+    """An ``_id`` is one URL path segment (``/files/id/{_id}``, ``/folders/{_id}``)."""
+    value = doc.get("_id")
+    if not isinstance(value, str) or not _RECORD_ID.fullmatch(value):
+        raise ValidationError(
+            f"_id {value!r} must be 1 to 128 letters, digits or '-', '_', '.', '~'"
+        )
+    return value
+
+
+def _bool(doc: dict[str, Any], key: str, default: bool) -> bool:
+    value = doc.get(key, default)
+    if not isinstance(value, bool):
+        raise ValidationError(f"{key} must be true or false")
+    return value
+
+
 def _load_file(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None) -> None:
-    doc = _object(doc)
     data = _content(doc, base_dir)
     tags = doc.get("tags", [])
     metadata = doc.get("metadata", {})
@@ -298,7 +322,7 @@ def _load_file(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None)
     info = media.sniff(data, None, declared_format)
     org.assets.restore(
         File(
-            id=_str(doc, "_id"),
+            id=_record_id(doc),
             name=_str(doc, "name"),
             path=_str(doc, "path", ""),
             data=data,
@@ -312,7 +336,7 @@ def _load_file(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None)
             updated_at=_timestamp(doc, "updatedAt", now),
             seq=_seq(doc),
             access=check_access(doc.get("access")),
-            is_active=bool(doc.get("isActive", True)),
+            is_active=_bool(doc, "isActive", True),
             tags=tags,
             metadata=metadata,
             extension=_str(doc, "extension", info.format),

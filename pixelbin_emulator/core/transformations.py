@@ -239,8 +239,12 @@ def validate(
     max_operations: int = DEFAULT_MAX_OPERATIONS,
     *,
     presets: Container[str] | None = None,
+    unknown_params: bool = False,
 ) -> None:
     """Check parsed operations against the catalogue; raise on the first problem.
+
+    ``unknown_params``: accept a parameter the catalogue does not list for its operation (its
+    value is kept as written), as addPreset does for the docs' own ``t.resize(a:0)``.
 
     ``params`` are the preset's declared variables (addPreset ``params``): every ``$name``
     value needs ``params["name"]``. ``presets``, when given, are the preset names a
@@ -270,6 +274,9 @@ def validate(
         by_id = {p.get("identifier"): p for p in _params_of(spec)}
         for key, value in op.values:
             param = by_id.get(key)
+            if param is None and unknown_params:
+                _check_variable(key, value, declared, text)
+                continue
             if param is None:
                 raise TransformationError(
                     f"unknown parameter '{key}' for '{op.plugin}.{op.name}' in '{text}'"
