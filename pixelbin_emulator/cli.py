@@ -158,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST",
         help="serve the first org's CDN URLs on HOST without the cloud name (repeatable)",
     )
+    parser.add_argument(
+        "--transform-cache-mb",
+        type=int,
+        default=_env_int("transform-cache-mb", 256),
+        help="memory for rendered transformation variants, in MB (0 turns the cache off)",
+    )
     defaults = Settings()
     parser.add_argument(
         "--connection-limit",
@@ -259,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             connection_limit=args.connection_limit,
             channel_timeout=args.channel_timeout,
             header_timeout=args.header_timeout,
+            transform_cache_mb=max(args.transform_cache_mb, 0),
         )
         try:
             server = LiveServer(

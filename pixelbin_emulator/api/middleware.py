@@ -76,8 +76,11 @@ def request_org(em: Emulator) -> Org | None:
     if org is not None:
         return org
     path = request.path
-    if path.startswith("/v2/"):
+    if path.startswith(("/v2/", "/v1/")):
         return em.org_by_host(request.host) or em.org_by_cloud_name(path.split("/", 3)[2])
+    by_cloud = em.org_by_cloud_name(path.split("/", 2)[1]) if path.count("/") >= 3 else None
+    if by_cloud is not None:
+        return by_cloud
     pbo = request.args.get("pbo", "")
     if pbo.isdigit():
         with contextlib.suppress(NotFoundError):

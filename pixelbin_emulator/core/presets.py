@@ -172,6 +172,11 @@ class PresetStore:
             except KeyError:
                 raise NotFoundError(f"preset {name!r} not found") from None
 
+    def find(self, name: str) -> Preset | None:
+        """The preset called ``name``, or None (for the CDN, which reports its own error)."""
+        with self.lock:
+            return self._by_name.get(name)
+
     def update(self, name: str, *, archived: bool) -> Preset:
         with self.lock:
             preset = self.get(name)
@@ -186,22 +191,6 @@ class PresetStore:
             del self._by_name[name]
             self.report([(PRESET, preset, True)])
             return preset
-
-    def check_url_pattern(self, pattern: str) -> None:
-        """Validate the pattern of a CDN URL: the catalogue's operations and this org's presets.
-
-        The emulator serves originals, but a URL that the real CDN would refuse should fail
-        here too, not only in production.
-        """
-        try:
-            ops = transformations.parse(pattern)
-            with self.lock:
-                names = set(self._by_name)
-            transformations.validate(
-                ops, self.catalogue, max_operations=max(len(ops), 1), presets=names
-            )
-        except TransformationError as exc:
-            raise ValidationError(f"invalid transformation in the URL: {exc}") from None
 
     def all(self) -> list[Preset]:
         """Every preset in creation order."""
