@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import bench_availability
 import bench_drop
+import bench_durable
 import bench_fixture
 import bench_listing
 import bench_memory
@@ -29,9 +30,10 @@ FIGURES: list[tuple[str, str, Callable[[], list[Row]]]] = [
     ("4", "memory per file", bench_memory.run),
     ("5", "fixture overhead", bench_fixture.run),
     ("6", "start-up", bench_startup.run),
+    ("7", "durable writes (--data-dir)", bench_durable.run),
+    ("8", "memory back after drop/reset", bench_drop.run),
     ("10", "transformations", bench_transform.run),
     ("11.4-5", "availability under idle connections and latency faults", bench_availability.run),
-    ("8", "memory back after drop/reset", bench_drop.run),
 ]
 
 

@@ -25,6 +25,7 @@ from .api.dashboard import bp as dashboard_bp
 from .api.dashboard import root
 from .api.errors import register_error_handlers
 from .api.middleware import install as install_request_hooks
+from .api.request_log import RequestLog
 from .api.routing import AnyPath, CloudName
 from .core.emulator import Emulator
 from .core.render_cache import MB, VariantCache
@@ -70,7 +71,8 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
         "render_cache": VariantCache(settings.transform_cache_mb * MB),
     }
     register_error_handlers(app)
-    install_request_hooks(app, app.extensions[EXTENSION_KEY]["emulator"])
+    log = RequestLog(settings.request_log) if settings.request_log else None
+    install_request_hooks(app, app.extensions[EXTENSION_KEY]["emulator"], log)
     install_cors(app, settings)  # after the request hooks: a preflight is journaled, not faulted
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -32,6 +32,20 @@ def test_upload_survives_flaky_parts(pixelbin_emulator, pixelbin_client):
     pixelbin_emulator.assert_called("uploadPart", times=5)  # 3 parts + 2 retries
 
 
+def test_private_files_and_signed_urls(pixelbin_emulator, pixelbin_client):
+    import requests
+    from pixelbin.utils.security import sign_url
+
+    report = pixelbin_client.assets.fileUpload(
+        file=io.BytesIO(b"quarterly numbers"), name="report", access="private"
+    )
+    assert requests.get(report["url"], timeout=10).status_code == 401
+    signed = sign_url(
+        report["url"], 600, pixelbin_emulator.access_key, pixelbin_emulator.api_secret
+    )
+    assert requests.get(signed, timeout=10).content == b"quarterly numbers"
+
+
 def test_a_failed_upload_is_reported(pixelbin_emulator, pixelbin_client):
     rule = pixelbin_emulator.fault(operation="fileUpload", status=503, times=1)
     with pytest.raises(PixelbinServerResponseError):

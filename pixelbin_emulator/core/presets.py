@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import json_values, transformations
+from .changes import PRESET
 from .errors import ConflictError, NotFoundError, ValidationError
 from .ids import IdFactory
 from .listing import Page, check_paging, paginate, parse_sort, sort_entries
@@ -146,6 +147,8 @@ class PresetStore:
     ids: IdFactory
     now: Callable[[], float]
     catalogue: Catalogue
+    #: Told ``[(kind, preset, removed)]`` after each change (see :mod:`.changes`).
+    report: Callable[[list[tuple[str, Any, bool]]], None] = lambda changes: None
     _by_name: dict[str, Preset] = field(default_factory=dict, init=False)
     _seq: int = field(default=0, init=False)
 
@@ -159,6 +162,7 @@ class PresetStore:
             now = self.now()
             preset = Preset(self.ids.uuid(), name, transformation, kept, now, now, self._seq)
             self._by_name[name] = preset
+            self.report([(PRESET, preset, False)])
             return preset
 
     def get(self, name: str) -> Preset:
@@ -178,12 +182,14 @@ class PresetStore:
             preset = self.get(name)
             preset.archived = archived
             preset.updated_at = self.now()
+            self.report([(PRESET, preset, False)])
             return preset
 
     def delete(self, name: str) -> Preset:
         with self.lock:
             preset = self.get(name)
             del self._by_name[name]
+            self.report([(PRESET, preset, True)])
             return preset
 
     def all(self) -> list[Preset]:
@@ -219,3 +225,4 @@ class PresetStore:
                 self._seq += 1
                 preset.seq = self._seq
             self._by_name[preset.name] = preset
+            self.report([(PRESET, preset, False)])
