@@ -356,7 +356,7 @@ SCHEMAS["PlaygroundAsset"] = obj(
 _ERROR_MEANINGS = {
     400: "Bad input (wrong types, invalid names, rule violations); state is unchanged",
     401: "Missing or invalid credentials (on the CDN: a private file without a signature)",
-    403: "Signature invalid or expired, or access denied",
+    403: "Signature invalid or expired, access denied, or module credentials missing",
     404: "Not found",
     409: "Conflicts with something that exists",
     413: "Request body larger than the server accepts",
@@ -780,42 +780,111 @@ def _uploads() -> dict[str, dict[str, Schema]]:
     }
 
 
+def _cdn_get(operation_id: str, version: str) -> Schema:
+    prefix = f"/{version}" if version else ""
+    parameters = [
+        path_param(
+            "cdn_path",
+            "`{cloudName}[/{zone}]/{pattern}/{fileId}`; on an org's custom domain "
+            "`[{zone}/]{pattern}/{fileId}`. URL Translation Worker paths (`.../wrkr/...`) are "
+            "not emulated: 404",
+        )
+    ]
+    if not version:
+        parameters = [
+            path_param("cloud_name", "The org's cloud name"),
+            path_param("cdn_path", "`[{zone}/]{pattern}/{fileId}`"),
+        ]
+    return operation(
+        operation_id,
+        f"The CDN: `{prefix}/{{cloudName}}[/{{zone}}]/{{pattern}}/{{fileId}}`; signed URLs add "
+        "`pbs`, `pbe`, `pbt`. `original` serves the stored bytes; any other pattern is checked "
+        "(400 before decoding when invalid) and rendered: `t.*` steps as sharp 0.35 calls, "
+        "presets expanded, AI modules as stand-ins (`X-Pixelbin-Emulator-Transformation: "
+        "stand-in`); 403 when a module needs credentials the org has not added",
+        {
+            "200": {
+                "description": "The file's bytes, or the rendered variant's",
+                "content": {"*/*": {"schema": BINARY}},
+            },
+            "206": {
+                "description": "A range of those bytes",
+                "content": {"*/*": {"schema": BINARY}},
+            },
+            "304": {"description": "Not modified (If-None-Match / If-Modified-Since)"},
+            **error_responses(400, 401, 403, 404, 416),
+        },
+        tag="cdn",
+        parameters=[
+            *parameters,
+            query("pbs", STRING, "Signature of a signed URL"),
+            query("pbe", STRING, "Expiry (epoch seconds) of a signed URL"),
+            query("pbt", STRING, "Access key of a signed URL"),
+            query("dpr", STRING, "Device pixel ratio, 0.1 to 5.0 or `auto`"),
+            query("f_auto", STRING, "`true`: AVIF or WebP as the Accept header allows"),
+        ],
+        security=PUBLIC_ACCESS,
+    )
+
+
 def _cdn() -> dict[str, dict[str, Schema]]:
     return {
-        "/v2/{cdn_path}": {
+        "/v2/{cdn_path}": {"get": _cdn_get("cdn.serve", "v2")},
+        "/v1/{cdn_path}": {"get": _cdn_get("cdn.serve_v1", "v1")},
+        "/{cloud_name}/{cdn_path}": {"get": _cdn_get("cdn.serve_versionless", "")},
+        "/service/platform/transformation/context": {
             "get": operation(
-                "cdn.serve",
-                "The CDN: `/v2/{cloudName}[/{zone}]/{pattern}/{fileId}`; signed URLs add "
-                "`pbs`, `pbe`, `pbt`. A pattern other than `original` is validated (400 when "
-                "invalid) and the original is served",
+                "transformation_context.get_context",
+                "getTransformationContext: the steps of a CDN URL's transformation with the "
+                "image after each, the original's metadata, the request headers and params",
                 {
-                    "200": {
-                        "description": "The file's bytes",
-                        "content": {"*/*": {"schema": BINARY}},
-                    },
-                    "206": {
-                        "description": "A range of the file's bytes",
-                        "content": {"*/*": {"schema": BINARY}},
-                    },
-                    "304": {"description": "Not modified (If-None-Match / If-Modified-Since)"},
-                    **error_responses(400, 401, 404, 416),
+                    "200": json_response("The context", ref("TransformationContext")),
+                    **error_responses(400, 401, 403, 404),
                 },
-                tag="cdn",
-                parameters=[
-                    path_param(
-                        "cdn_path",
-                        "`{cloudName}[/{zone}]/{pattern}/{fileId}`; on an org's custom domain "
-                        "`[{zone}/]{pattern}/{fileId}`. URL Translation Worker paths "
-                        "(`.../wrkr/...`) are not emulated: 404",
-                    ),
-                    query("pbs", STRING, "Signature of a signed URL"),
-                    query("pbe", STRING, "Expiry (epoch seconds) of a signed URL"),
-                    query("pbt", STRING, "Access key of a signed URL"),
-                ],
-                security=PUBLIC_ACCESS,
+                tag="transformation",
+                parameters=[query("url", STRING, "A CDN URL or path with a transformation")],
+            )
+        },
+    }
+
+
+SCHEMAS |= {
+    "TransformationStep": obj(
+        {
+            "name": STRING,
+            "operation": STRING,
+            "identifier": STRING,
+            "data": {"type": "object"},
+            "metadata": {"type": ["object", "null"]},
+            "format": STRING,
+            "size": INTEGER,
+            "width": INTEGER,
+            "height": INTEGER,
+            "space": STRING,
+            "channels": INTEGER,
+            "depth": STRING,
+            "density": INTEGER,
+            "chromaSubsampling": STRING,
+            "isProgressive": BOOLEAN,
+            "resolutionUnit": STRING,
+            "hasProfile": BOOLEAN,
+            "hasAlpha": BOOLEAN,
+            "orientation": INTEGER,
+        }
+    ),
+    "TransformationContext": obj(
+        {
+            "context": obj(
+                {
+                    "steps": {"type": "array", "items": ref("TransformationStep")},
+                    "metadata": {"type": "object"},
+                    "headers": {"type": "object", "additionalProperties": STRING},
+                    "params": {"type": "object"},
+                }
             )
         }
-    }
+    ),
+}
 
 
 def _presets() -> dict[str, dict[str, Schema]]:

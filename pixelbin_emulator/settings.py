@@ -23,6 +23,8 @@ class Settings:
     #: When set, the control plane (``/_emulator/``, except health and ready) wants
     #: ``Authorization: Bearer <admin_token>``.
     admin_token: str | None = None
+    #: The request log on stdout: ``"text"``, ``"json"``, or ``None`` for none (tests, ``--quiet``).
+    request_log: str | None = None
     #: Seconds from a prediction job's creation to its completion on the emulator's clock (the
     #: control plane overrides it per org and per model).
     prediction_latency: float = 0.5
@@ -42,3 +44,5 @@ class Settings:
     header_timeout: int = 30
     #: Seconds between sweeps that forget expired signed uploads (and free their parts).
     upload_purge_interval: float = 30.0
+    #: Bytes of rendered CDN variants (transformations) kept in memory, in MB.
+    transform_cache_mb: int = 256

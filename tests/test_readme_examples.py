@@ -32,6 +32,20 @@ def test_upload_survives_flaky_parts(pixelbin_emulator, pixelbin_client):
     pixelbin_emulator.assert_called("uploadPart", times=5)  # 3 parts + 2 retries
 
 
+def test_private_files_and_signed_urls(pixelbin_emulator, pixelbin_client):
+    import requests
+    from pixelbin.utils.security import sign_url
+
+    report = pixelbin_client.assets.fileUpload(
+        file=io.BytesIO(b"quarterly numbers"), name="report", access="private"
+    )
+    assert requests.get(report["url"], timeout=10).status_code == 401
+    signed = sign_url(
+        report["url"], 600, pixelbin_emulator.access_key, pixelbin_emulator.api_secret
+    )
+    assert requests.get(signed, timeout=10).content == b"quarterly numbers"
+
+
 def test_a_failed_upload_is_reported(pixelbin_emulator, pixelbin_client):
     rule = pixelbin_emulator.fault(operation="fileUpload", status=503, times=1)
     with pytest.raises(PixelbinServerResponseError):
@@ -39,6 +53,31 @@ def test_a_failed_upload_is_reported(pixelbin_emulator, pixelbin_client):
     pixelbin_client.assets.fileUpload(file=io.BytesIO(b"hi"), name="a")  # the rule is spent
     pixelbin_emulator.assert_called("fileUpload", times=2)
     assert rule.fired == 1
+
+
+def test_transformation_url(pixelbin_emulator, pixelbin_client):
+    import requests
+    from PIL import Image
+    from pixelbin.utils.url import obj_to_url
+
+    cat = io.BytesIO()
+    Image.new("RGB", (600, 400), "orange").save(cat, "JPEG")
+    cat.seek(0)
+    pixelbin_client.assets.fileUpload(file=cat, path="animals", name="cat")
+    url = obj_to_url(
+        {
+            "baseUrl": pixelbin_emulator.url,
+            "cloudName": pixelbin_emulator.cloud_name,
+            "filePath": "animals/cat.jpeg",
+            "options": {"dpr": 2.0},
+            "transformations": [
+                {"plugin": "t", "name": "resize", "values": [{"key": "w", "value": "150"}]}
+            ],
+        }
+    )
+    response = requests.get(url, timeout=10)
+    assert response.headers["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(response.content)).width == 300
 
 
 def test_erase_bg(pixelbin_emulator, pixelbin_client, tmp_path, monkeypatch):
