@@ -1095,7 +1095,6 @@ SCHEMAS |= {
         }
     ),
     "ControlOrgs": obj({"items": {"type": "array", "items": ref("ControlOrg")}}),
-    "ControlDomain": obj({"host": STRING, "orgId": INTEGER}),
     "Removed": obj({"removed": {"type": "integer", "minimum": 0}}),
     "JournalEntry": obj(
         {
@@ -1204,7 +1203,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 201,
                 ref("ControlDomain"),
                 (400, 401, 404, 409, 413),
-                body=json_body(obj({"host": STRING, "orgId": INTEGER})),
+                body=json_body(ref("DomainMapping")),
             ),
         },
         f"{CONTROL}/domains/{{host}}": {

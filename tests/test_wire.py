@@ -33,6 +33,8 @@ def test_the_published_schemas_are_the_structs_own():
         ("/_emulator/clock/freeze", {"at": True}, "at"),
         ("/_emulator/orgs", {"cloudName": "no spaces"}, "cloudName"),
         ("/_emulator/orgs", {"orgId": 2**53}, "orgId"),
+        ("/_emulator/domains", {"host": "cdn.example.com"}, "orgId"),
+        ("/_emulator/domains", {"host": "", "orgId": 1}, "host"),
     ],
 )
 def test_a_refused_field_is_named_with_the_rule_the_schema_publishes(

@@ -36,6 +36,8 @@ from .wire.control import (
     ClockAdvance,
     ClockFreeze,
     ClockState,
+    ControlDomain,
+    DomainMapping,
     FaultRuleSpec,
     FaultRuleState,
     OrgCreate,
@@ -121,7 +123,7 @@ def drop_org(org_id: int) -> Response:
 
 
 def _domain(host: str, org_id: int) -> dict[str, Any]:
-    return {"host": host, "orgId": org_id}
+    return to_builtins(ControlDomain(host=host, org_id=org_id))
 
 
 @bp.get("/domains")
@@ -132,12 +134,9 @@ def list_domains() -> Response:
 
 @bp.post("/domains")
 def map_domain() -> Response:
-    body = parsing.json_body()
-    org_id = parsing.opt_int(body, "orgId")
-    if org_id is None:
-        raise ValidationError("orgId is required")
-    host = emulator().map_domain(parsing.req_str(body, "host"), org_id)
-    return _created(_domain(host, org_id))
+    body = decode(parsing.json_body(), DomainMapping)
+    host = emulator().map_domain(body.host, body.org_id)
+    return _created(_domain(host, body.org_id))
 
 
 @bp.delete("/domains/<host>")

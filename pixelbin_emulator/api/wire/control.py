@@ -1,4 +1,5 @@
-"""The control plane's wire shapes (``/_emulator/``): fault rules, the clock, org creation.
+"""The control plane's wire shapes (``/_emulator/``): fault rules, the clock, org creation,
+custom domains.
 
 Each request body and response is declared here once; ``api/control.py`` decodes and answers
 with them, ``openapi.py`` publishes their generated schemas, and the pytest plugin and
@@ -270,5 +271,19 @@ class OrgCreate(Wire):
     ) = None
 
 
-REQUESTS = (FaultRuleSpec, ClockFreeze, ClockAdvance, OrgCreate)
-RESPONSES = (FaultRuleState, ClockState)
+class DomainMapping(Wire):
+    """``POST /_emulator/domains``: serve an org's CDN URLs on ``host`` (unknown fields ignored)."""
+
+    host: Annotated[str, Meta(min_length=1, description="a non-empty host name")]
+    org_id: Annotated[int, Meta(description="the id of an existing org")]
+
+
+class ControlDomain(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """A custom domain and the org it serves, as mapped or unmapped."""
+
+    host: str
+    org_id: int
+
+
+REQUESTS = (FaultRuleSpec, ClockFreeze, ClockAdvance, OrgCreate, DomainMapping)
+RESPONSES = (FaultRuleState, ClockState, ControlDomain)
