@@ -15,7 +15,6 @@ import msgspec
 from msgspec import Meta
 
 from ...core.clock import MAX_EPOCH, Clock, isoformat
-from ...core.emulator import MAX_ORG_ID, MAX_TEXT_LENGTH
 from ...core.errors import ValidationError
 from ...core.faults import (
     FORBIDDEN_HEADERS,
@@ -27,6 +26,7 @@ from ...core.faults import (
     NO_BODY_STATUSES,
     FaultRule,
 )
+from ...core.registry import MAX_ORG_ID, MAX_TEXT_LENGTH
 
 # RFC 9110 §5.6.2 token; a field value is visible Latin-1 text, spaces and tabs (§5.5: no CR,
 # LF or NUL; WSGI headers are Latin-1 strings).
