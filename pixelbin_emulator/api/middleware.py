@@ -190,12 +190,13 @@ class RequestHooks:
 
     def after(self, response: Response) -> Response:
         ctx = g._get_current_object()  # type: ignore[attr-defined]
-        start = getattr(ctx, "pixelbin_start", None)
+        # ``ctx.get``, not ``getattr`` with a default: a missing attribute costs an exception.
+        start = ctx.get("pixelbin_start")
         if start is None:
             return response
         request = flask_request._get_current_object()  # type: ignore[attr-defined]
-        org = getattr(ctx, "org", None) or request_org(self.emulator)
-        dropped = getattr(ctx, "pixelbin_dropped", False)
+        org = ctx.get("org") or request_org(self.emulator)
+        dropped = ctx.get("pixelbin_dropped", False)
         self.emulator.journal.record(
             time=self.emulator.clock.time(),
             method=request.method,
@@ -213,7 +214,7 @@ class RequestHooks:
                 and not response.is_streamed
                 else None
             ),
-            fault=getattr(ctx, "pixelbin_fault", None),
+            fault=ctx.get("pixelbin_fault"),
         )
         return response
 
