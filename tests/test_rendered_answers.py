@@ -176,31 +176,31 @@ def test_bounded_per_tree_and_never_from_an_older_state():
     answers = RenderedAnswers()
     tree = AssetTree(threading.RLock(), IdFactory(), lambda: 1.0)
     for index in range(rendered.MAX_ANSWERS + 10):
-        answers.put(tree, 0, index, b"x")
-    assert answers.get(tree, 0, 0) is None  # the oldest went
-    assert answers.get(tree, 0, rendered.MAX_ANSWERS + 9) == b"x"
-    answers.put(tree, 0, "big", b"x" * (rendered.MAX_BODY + 1))
-    assert answers.get(tree, 0, "big") is None
+        answers.put(tree, 0, ("n", str(index)), b"x")
+    assert answers.get(tree, 0, ("n", "0")) is None  # the oldest went
+    assert answers.get(tree, 0, ("n", str(rendered.MAX_ANSWERS + 9))) == b"x"
+    answers.put(tree, 0, ("big",), b"x" * (rendered.MAX_BODY + 1))
+    assert answers.get(tree, 0, ("big",)) is None
+    long_key = ("q", "x" * rendered.MAX_KEY)
+    answers.put(tree, 0, long_key, b"x")
+    assert answers.get(tree, 0, long_key) is None
     chunk = b"x" * (rendered.MAX_BODY // 2)
-    for index in range(2 * rendered.MAX_BYTES // len(chunk)):
-        answers.put(tree, 0, ("chunk", index), chunk)
-    assert (
-        sum(
-            len(answers.get(tree, 0, ("chunk", i)) or b"")
-            for i in range(2 * rendered.MAX_BYTES // len(chunk))
-        )
-        <= rendered.MAX_BYTES
-    )
-    answers.put(tree, 1, "new", b"n")  # the tree moved on: what was kept is dropped
-    assert answers.get(tree, 0, 0) is None and answers.get(tree, 1, "new") == b"n"
-    answers.put(tree, 0, "late", b"l")  # rendered from a state the tree has left
-    assert answers.get(tree, 0, "late") is None and answers.get(tree, 1, "late") is None
+    count = 2 * rendered.MAX_BYTES // len(chunk)
+    for index in range(count):
+        answers.put(tree, 0, ("chunk", str(index)), chunk)
+    kept = [answers.get(tree, 0, ("chunk", str(index))) for index in range(count)]
+    assert 0 < sum(len(body or b"") for body in kept) <= rendered.MAX_BYTES
+    answers.put(tree, 1, ("new",), b"n")  # the tree moved on: what was kept is dropped
+    assert answers.get(tree, 0, ("chunk", str(count - 1))) is None
+    assert answers.get(tree, 1, ("new",)) == b"n"
+    answers.put(tree, 0, ("late",), b"l")  # rendered from a state the tree has left
+    assert answers.get(tree, 0, ("late",)) is None and answers.get(tree, 1, ("late",)) is None
 
 
 def test_a_dropped_tree_takes_its_answers_with_it():
     answers = RenderedAnswers()
     tree = AssetTree(threading.RLock(), IdFactory(), lambda: 1.0)
-    answers.put(tree, 0, "k", b"v")
+    answers.put(tree, 0, ("k",), b"v")
     gc.disable()
     try:
         del tree  # freed by reference counting: nothing here holds it

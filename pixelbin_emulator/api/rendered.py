@@ -10,8 +10,9 @@ cost, and two spellings of one query merely take two entries. A request that fai
 stored.
 
 Bounded per tree (:data:`MAX_ANSWERS` answers, :data:`MAX_BYTES` in all, none larger than
-:data:`MAX_BODY`); the trees are held weakly, so a dropped org takes its answers with it, and
-an answer holds bytes only, never the records it was made from.
+:data:`MAX_BODY`, no key longer than :data:`MAX_KEY` characters); the trees are held weakly, so
+a dropped org takes its answers with it, and an answer holds bytes only, never the records it
+was made from.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable
 
 from ..core.assets import AssetTree
 
 MAX_ANSWERS = 64
 MAX_BYTES = 2 * 1024 * 1024
 MAX_BODY = 512 * 1024
+MAX_KEY = 2048
+
+#: What was asked: the kind of read, then strings (an id, a query string, the external base).
+Key = tuple[str, ...]
 
 
 class _TreeAnswers:
@@ -33,7 +37,7 @@ class _TreeAnswers:
 
     def __init__(self, generation: int) -> None:
         self.generation = generation
-        self.bodies: OrderedDict[Hashable, bytes] = OrderedDict()
+        self.bodies: OrderedDict[Key, bytes] = OrderedDict()
         self.size = 0
 
 
@@ -46,7 +50,7 @@ class RenderedAnswers:
             weakref.WeakKeyDictionary()
         )
 
-    def get(self, tree: AssetTree, generation: int, key: Hashable) -> bytes | None:
+    def get(self, tree: AssetTree, generation: int, key: Key) -> bytes | None:
         """The answer stored for ``key`` at ``generation`` of ``tree``, if any."""
         with self._lock:
             answers = self._trees.get(tree)
@@ -57,10 +61,10 @@ class RenderedAnswers:
                 answers.bodies.move_to_end(key)
             return body
 
-    def put(self, tree: AssetTree, generation: int, key: Hashable, body: bytes) -> None:
+    def put(self, tree: AssetTree, generation: int, key: Key, body: bytes) -> None:
         """Store an answer rendered from ``tree`` as it was at ``generation`` (or later: a
         change that lands while it is rendered only makes it newer than its key says)."""
-        if len(body) > MAX_BODY:
+        if len(body) > MAX_BODY or sum(map(len, key)) > MAX_KEY:
             return
         with self._lock:
             answers = self._trees.get(tree)
