@@ -13,11 +13,13 @@ from collections.abc import Callable
 
 import bench_availability
 import bench_drop
+import bench_durable
 import bench_fixture
 import bench_listing
 import bench_memory
 import bench_reads
 import bench_startup
+import bench_transform
 import bench_uploads
 from _common import BENCH_DIR, Row, not_available, report
 
@@ -28,8 +30,10 @@ FIGURES: list[tuple[str, str, Callable[[], list[Row]]]] = [
     ("4", "memory per file", bench_memory.run),
     ("5", "fixture overhead", bench_fixture.run),
     ("6", "start-up", bench_startup.run),
-    ("11.4-5", "availability under idle connections and latency faults", bench_availability.run),
+    ("7", "durable writes (--data-dir)", bench_durable.run),
     ("8", "memory back after drop/reset", bench_drop.run),
+    ("10", "transformations", bench_transform.run),
+    ("11.4-5", "availability under idle connections and latency faults", bench_availability.run),
 ]
 
 

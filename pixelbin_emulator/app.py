@@ -14,6 +14,7 @@ from .api import (
     predictions,
     presets,
     signed_uploads,
+    transformation_context,
     uploads,
 )
 from .api.application import EmulatorFlask
@@ -21,10 +22,14 @@ from .api.context import EXTENSION_KEY, external_base
 from .api.control import bp as control_bp
 from .api.control_predictions import bp as control_predictions_bp
 from .api.cors import install as install_cors
+from .api.dashboard import bp as dashboard_bp
+from .api.dashboard import root
 from .api.errors import register_error_handlers
 from .api.middleware import install as install_request_hooks
-from .api.routing import AnyPath
+from .api.request_log import RequestLog
+from .api.routing import AnyPath, CloudName
 from .core.emulator import Emulator
+from .core.render_cache import MB, VariantCache
 from .openapi import openapi_document
 from .seeds import default_emulator
 from .settings import Settings
@@ -39,6 +44,7 @@ BLUEPRINTS = (
     credentials.bp,
     modules.bp,
     organization.bp,
+    transformation_context.bp,
     predictions.bp,
     predictions.public_bp,
 )
@@ -59,16 +65,21 @@ def create_app(emulator: Emulator | None = None, settings: Settings | None = Non
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.url_map.converters["path"] = AnyPath
+    app.url_map.converters["cloud"] = CloudName
     app.extensions[EXTENSION_KEY] = {
         "emulator": emulator if emulator is not None else default_emulator(),
         "settings": settings,
+        "render_cache": VariantCache(settings.transform_cache_mb * MB),
     }
     register_error_handlers(app)
-    install_request_hooks(app, app.extensions[EXTENSION_KEY]["emulator"])
+    log = RequestLog(settings.request_log) if settings.request_log else None
+    install_request_hooks(app, app.extensions[EXTENSION_KEY]["emulator"], log)
     install_cors(app, settings)  # after the request hooks: a preflight is journaled, not faulted
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(control_bp)  # /_emulator/: not part of the emulated API
     app.register_blueprint(control_predictions_bp)
     app.add_url_rule("/openapi.json", "openapi", openapi)
+    app.register_blueprint(dashboard_bp)  # /_emulator/ui/: the web dashboard
+    app.add_url_rule("/", "root", root)
     return app

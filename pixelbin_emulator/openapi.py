@@ -354,7 +354,7 @@ SCHEMAS["PlaygroundAsset"] = obj(
 _ERROR_MEANINGS = {
     400: "Bad input (wrong types, invalid names, rule violations); state is unchanged",
     401: "Missing or invalid credentials (on the CDN: a private file without a signature)",
-    403: "Signature invalid or expired, or access denied",
+    403: "Signature invalid or expired, access denied, or module credentials missing",
     404: "Not found",
     409: "Conflicts with something that exists",
     413: "Request body larger than the server accepts",
@@ -778,42 +778,111 @@ def _uploads() -> dict[str, dict[str, Schema]]:
     }
 
 
+def _cdn_get(operation_id: str, version: str) -> Schema:
+    prefix = f"/{version}" if version else ""
+    parameters = [
+        path_param(
+            "cdn_path",
+            "`{cloudName}[/{zone}]/{pattern}/{fileId}`; on an org's custom domain "
+            "`[{zone}/]{pattern}/{fileId}`. URL Translation Worker paths (`.../wrkr/...`) are "
+            "not emulated: 404",
+        )
+    ]
+    if not version:
+        parameters = [
+            path_param("cloud_name", "The org's cloud name"),
+            path_param("cdn_path", "`[{zone}/]{pattern}/{fileId}`"),
+        ]
+    return operation(
+        operation_id,
+        f"The CDN: `{prefix}/{{cloudName}}[/{{zone}}]/{{pattern}}/{{fileId}}`; signed URLs add "
+        "`pbs`, `pbe`, `pbt`. `original` serves the stored bytes; any other pattern is checked "
+        "(400 before decoding when invalid) and rendered: `t.*` steps as sharp 0.35 calls, "
+        "presets expanded, AI modules as stand-ins (`X-Pixelbin-Emulator-Transformation: "
+        "stand-in`); 403 when a module needs credentials the org has not added",
+        {
+            "200": {
+                "description": "The file's bytes, or the rendered variant's",
+                "content": {"*/*": {"schema": BINARY}},
+            },
+            "206": {
+                "description": "A range of those bytes",
+                "content": {"*/*": {"schema": BINARY}},
+            },
+            "304": {"description": "Not modified (If-None-Match / If-Modified-Since)"},
+            **error_responses(400, 401, 403, 404, 416),
+        },
+        tag="cdn",
+        parameters=[
+            *parameters,
+            query("pbs", STRING, "Signature of a signed URL"),
+            query("pbe", STRING, "Expiry (epoch seconds) of a signed URL"),
+            query("pbt", STRING, "Access key of a signed URL"),
+            query("dpr", STRING, "Device pixel ratio, 0.1 to 5.0 or `auto`"),
+            query("f_auto", STRING, "`true`: AVIF or WebP as the Accept header allows"),
+        ],
+        security=PUBLIC_ACCESS,
+    )
+
+
 def _cdn() -> dict[str, dict[str, Schema]]:
     return {
-        "/v2/{cdn_path}": {
+        "/v2/{cdn_path}": {"get": _cdn_get("cdn.serve", "v2")},
+        "/v1/{cdn_path}": {"get": _cdn_get("cdn.serve_v1", "v1")},
+        "/{cloud_name}/{cdn_path}": {"get": _cdn_get("cdn.serve_versionless", "")},
+        "/service/platform/transformation/context": {
             "get": operation(
-                "cdn.serve",
-                "The CDN: `/v2/{cloudName}[/{zone}]/{pattern}/{fileId}`; signed URLs add "
-                "`pbs`, `pbe`, `pbt`. A pattern other than `original` is validated (400 when "
-                "invalid) and the original is served",
+                "transformation_context.get_context",
+                "getTransformationContext: the steps of a CDN URL's transformation with the "
+                "image after each, the original's metadata, the request headers and params",
                 {
-                    "200": {
-                        "description": "The file's bytes",
-                        "content": {"*/*": {"schema": BINARY}},
-                    },
-                    "206": {
-                        "description": "A range of the file's bytes",
-                        "content": {"*/*": {"schema": BINARY}},
-                    },
-                    "304": {"description": "Not modified (If-None-Match / If-Modified-Since)"},
-                    **error_responses(400, 401, 404, 416),
+                    "200": json_response("The context", ref("TransformationContext")),
+                    **error_responses(400, 401, 403, 404),
                 },
-                tag="cdn",
-                parameters=[
-                    path_param(
-                        "cdn_path",
-                        "`{cloudName}[/{zone}]/{pattern}/{fileId}`; on an org's custom domain "
-                        "`[{zone}/]{pattern}/{fileId}`. URL Translation Worker paths "
-                        "(`.../wrkr/...`) are not emulated: 404",
-                    ),
-                    query("pbs", STRING, "Signature of a signed URL"),
-                    query("pbe", STRING, "Expiry (epoch seconds) of a signed URL"),
-                    query("pbt", STRING, "Access key of a signed URL"),
-                ],
-                security=PUBLIC_ACCESS,
+                tag="transformation",
+                parameters=[query("url", STRING, "A CDN URL or path with a transformation")],
+            )
+        },
+    }
+
+
+SCHEMAS |= {
+    "TransformationStep": obj(
+        {
+            "name": STRING,
+            "operation": STRING,
+            "identifier": STRING,
+            "data": {"type": "object"},
+            "metadata": {"type": ["object", "null"]},
+            "format": STRING,
+            "size": INTEGER,
+            "width": INTEGER,
+            "height": INTEGER,
+            "space": STRING,
+            "channels": INTEGER,
+            "depth": STRING,
+            "density": INTEGER,
+            "chromaSubsampling": STRING,
+            "isProgressive": BOOLEAN,
+            "resolutionUnit": STRING,
+            "hasProfile": BOOLEAN,
+            "hasAlpha": BOOLEAN,
+            "orientation": INTEGER,
+        }
+    ),
+    "TransformationContext": obj(
+        {
+            "context": obj(
+                {
+                    "steps": {"type": "array", "items": ref("TransformationStep")},
+                    "metadata": {"type": "object"},
+                    "headers": {"type": "object", "additionalProperties": STRING},
+                    "params": {"type": "object"},
+                }
             )
         }
-    }
+    ),
+}
 
 
 def _presets() -> dict[str, dict[str, Schema]]:
@@ -1393,6 +1462,314 @@ def _control() -> dict[str, dict[str, Schema]]:
     }
 
 
+# -- the dashboard (/_emulator/ui/, docs/dashboard.md) and GET / ------------------------------
+
+UI = f"{CONTROL}/ui"
+HTML = "text/html"
+FORM = "application/x-www-form-urlencoded"
+# The dashboard's own token, or the cookie its login form sets (optional without --admin-token).
+UI_ACCESS = [*ADMIN, {"adminCookie": []}]
+_UI_ERRORS = {
+    400: "Bad input (the page says why)",
+    401: "No admin token (posts; pages redirect to the login form)",
+    403: "A post from another origin",
+    404: "Unknown org, file, folder or rule",
+    409: "A clash with what exists",
+    413: "Request body larger than the server accepts",
+}
+
+
+def _html(description: str) -> Schema:
+    return {"description": description, "content": {HTML: {"schema": STRING}}}
+
+
+def _ui_op(
+    endpoint: str,
+    summary: str,
+    ok: dict[str, Schema],
+    errors: tuple[int, ...],
+    *,
+    parameters: list[Schema] | None = None,
+    body: Schema | None = None,
+    security: list[dict[str, list[str]]] | None = None,
+) -> Schema:
+    """A dashboard route: its answers, a redirect (to a page or the login form) and the errors,
+    shown as a page (or the API's error format, for werkzeug's own 405/413)."""
+    responses: dict[str, Schema] = {"303": {"description": "See another page"}, **ok}
+    for status in sorted({401, 403, *errors}):
+        responses[str(status)] = {
+            "description": _UI_ERRORS[status],
+            # JSON first: schemathesis 3 checks a JSON answer against the first schema.
+            "content": {JSON: {"schema": ref("Error")}, HTML: {"schema": STRING}},
+        }
+    return operation(
+        f"dashboard.{endpoint}",
+        summary,
+        responses,
+        tag="dashboard",
+        parameters=parameters,
+        body=body,
+        security=UI_ACCESS if security is None else security,
+    )
+
+
+def _form(properties: dict[str, Schema], required: tuple[str, ...] = ()) -> Schema:
+    schema = {"type": "object", "properties": properties, "required": list(required)}
+    return {"required": bool(required), "content": {FORM: {"schema": schema}}}
+
+
+def _ui_multipart(properties: dict[str, Schema], required: tuple[str, ...]) -> Schema:
+    schema = {"type": "object", "properties": properties, "required": list(required)}
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+
+
+def _dashboard() -> dict[str, dict[str, Schema]]:
+    org_id = {**path_param("org_id", "The org's id"), "schema": INTEGER}
+    rule_id = {**path_param("rule_id", "The fault rule's id"), "schema": INTEGER}
+    page = _html("The page")
+    org_arg = query("org", INTEGER, "Only this org (404 for an unknown org)")
+    return {
+        "/": {
+            "get": operation(
+                "root",
+                "Browsers (Accept: text/html) go to the dashboard; others get a map of the server",
+                {
+                    "200": json_response(
+                        "Where things are",
+                        obj(
+                            {
+                                "name": STRING,
+                                "dashboard": STRING,
+                                "openapi": STRING,
+                                "api": STRING,
+                                "control": STRING,
+                            }
+                        ),
+                    ),
+                    "302": {"description": "To the dashboard"},
+                },
+                tag="meta",
+                security=PUBLIC_ACCESS,
+            )
+        },
+        f"{UI}/login": {
+            "get": _ui_op("login", "The login form", {"200": page}, (), security=[]),
+            "post": _ui_op(
+                "do_login",
+                "Log in with the admin token: sets the dashboard's cookie",
+                {},
+                (401,),
+                body=_form({"token": STRING, "next": STRING}),
+                security=[],
+            ),
+        },
+        f"{UI}/logout": {"post": _ui_op("logout", "Forget the cookie", {}, ())},
+        f"{UI}/": {
+            "get": _ui_op(
+                "index",
+                "The orgs; ?org=N opens that org's files",
+                {"200": page},
+                (400, 404),
+                parameters=[query("org", STRING, "An org id to open")],
+            )
+        },
+        f"{UI}/orgs": {
+            "post": _ui_op(
+                "create_org", "Create an org", {}, (400, 409, 413), body=_form({"name": STRING})
+            )
+        },
+        f"{UI}/orgs/{{org_id}}/files": {
+            "get": _ui_op(
+                "files",
+                "A folder of the org: breadcrumbs, folders, files with thumbnails",
+                {"200": page},
+                (400, 404),
+                parameters=[
+                    org_id,
+                    query("path", STRING, "The folder (default: the root)"),
+                    query("page", STRING, "Page number, from 1"),
+                ],
+            ),
+            "post": _ui_op(
+                "upload",
+                "Upload files into a folder",
+                {},
+                (400, 404, 413),
+                parameters=[org_id],
+                body=_ui_multipart(
+                    {"file": BINARY, "path": STRING, "access": ACCESS, "tags": STRING}, ("file",)
+                ),
+            ),
+        },
+        f"{UI}/orgs/{{org_id}}/folders": {
+            "post": _ui_op(
+                "create_folder",
+                "Create a folder",
+                {},
+                (400, 404, 409, 413),
+                parameters=[org_id],
+                body=_form({"name": STRING, "path": STRING}, ("name",)),
+            )
+        },
+        f"{UI}/orgs/{{org_id}}/file/{{file_id}}": {
+            "get": _ui_op(
+                "file_details",
+                "A file: metadata, tags, size, dimensions, public and signed URLs",
+                {"200": page},
+                (400, 404),
+                parameters=[org_id, path_param("file_id", "The file's `fileId`")],
+            )
+        },
+        f"{UI}/orgs/{{org_id}}/delete": {
+            "post": _ui_op(
+                "delete_file",
+                "Delete a file",
+                {},
+                (400, 404, 413),
+                parameters=[org_id],
+                body=_form({"fileId": STRING}, ("fileId",)),
+            )
+        },
+        f"{UI}/orgs/{{org_id}}/presets": {
+            "get": _ui_op(
+                "presets",
+                "The org's presets, previewed on a chosen image",
+                {"200": page},
+                (400, 404),
+                parameters=[org_id, query("image", STRING, "The `fileId` of the image")],
+            )
+        },
+        f"{UI}/orgs/{{org_id}}/journal": {
+            "get": _ui_op(
+                "journal",
+                "The org's request journal, live",
+                {"200": page},
+                (400, 404),
+                parameters=[
+                    org_id,
+                    query("operation", STRING, "Only this operation"),
+                    query("status", STRING, "A status (`503`) or a class (`5xx`)"),
+                ],
+            )
+        },
+        f"{UI}/orgs/{{org_id}}/journal.json": {
+            "get": _ui_op(
+                "journal_entries",
+                "What the live journal polls: entries after `since`",
+                {"200": json_response("Newest entries", items_of("JournalEntry"))},
+                (400, 404),
+                parameters=[
+                    org_id,
+                    query("since", STRING, "Entries with a greater `seq`"),
+                    query("operation", STRING, "Only this operation"),
+                    query("status", STRING, "A status (`503`) or a class (`5xx`)"),
+                ],
+            )
+        },
+        f"{UI}/orgs/{{org_id}}/faults": {
+            "get": _ui_op(
+                "faults",
+                "The org's fault rules and the clock",
+                {"200": page},
+                (400, 404),
+                parameters=[org_id],
+            ),
+            "post": _ui_op(
+                "add_fault",
+                "Add a fault rule for the org",
+                {},
+                (400, 404, 413),
+                parameters=[org_id],
+                body=_form(
+                    {
+                        "operation": STRING,
+                        "method": STRING,
+                        "path": STRING,
+                        "status": STRING,
+                        "latency": STRING,
+                        "drop": STRING,
+                        "after": STRING,
+                        "times": STRING,
+                    }
+                ),
+            ),
+        },
+        f"{UI}/orgs/{{org_id}}/faults/{{rule_id}}/delete": {
+            "post": _ui_op(
+                "delete_fault", "Remove a fault rule", {}, (400, 404), parameters=[org_id, rule_id]
+            )
+        },
+        f"{UI}/clock": {
+            "post": _ui_op(
+                "clock",
+                "Freeze, advance, unfreeze or reset the clock",
+                {},
+                (400, 413),
+                body=_form(
+                    {
+                        "action": {"enum": ["freeze", "advance", "unfreeze", "reset"]},
+                        "at": STRING,
+                        "seconds": STRING,
+                        "next": STRING,
+                    },
+                    ("action",),
+                ),
+            )
+        },
+        f"{UI}/snapshot": {
+            "get": _ui_op(
+                "snapshot",
+                "Export and import snapshots",
+                {"200": page},
+                (400,),
+                parameters=[org_arg],
+            )
+        },
+        f"{UI}/snapshot/export": {
+            "get": _ui_op(
+                "export_snapshot",
+                "A snapshot as a download: JSON or `.tar.gz`",
+                {
+                    "200": {
+                        "description": "The state document, or its archive",
+                        "content": {
+                            JSON: {"schema": ref("Snapshot")},
+                            "application/gzip": {"schema": BINARY},
+                        },
+                    }
+                },
+                (400, 404),
+                parameters=[org_arg, query("form", {"enum": ["json", "archive"]})],
+            )
+        },
+        f"{UI}/snapshot/import": {
+            "post": _ui_op(
+                "import_snapshot",
+                "Import a snapshot file (JSON or `.tar.gz`), merging or replacing",
+                {},
+                (400, 409, 413),
+                body=_ui_multipart(
+                    {"file": BINARY, "mode": {"enum": ["merge", "replace"]}}, ("file",)
+                ),
+            )
+        },
+        f"{UI}/static/{{filename}}": {
+            "get": operation(
+                "dashboard.static",
+                "The dashboard's stylesheet and script",
+                {
+                    "200": {"description": "The file", "content": {"*/*": {"schema": BINARY}}},
+                    "304": {"description": "Not modified"},
+                    **error_responses(404),
+                },
+                tag="dashboard",
+                parameters=[path_param("filename", "The file's name")],
+                security=PUBLIC_ACCESS,
+            )
+        },
+    }
+
+
 # -- predictions (docs/predictions.md) ----------------------------------------------------------
 
 TRANSFORMATION = "/service/platform/transformation/v1.0"
@@ -1636,6 +2013,8 @@ def _document() -> Schema:
         _presets,
         _credentials,
         _playground,
+        _control,
+        _dashboard,
         _predictions,
         _control,
         _meta,
@@ -1669,6 +2048,12 @@ def _document() -> Schema:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "The control plane's token, when one is configured",
+                },
+                "adminCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "pixelbin_emulator_admin",
+                    "description": "The admin token, as the dashboard's login form sets it",
                 },
             },
         },

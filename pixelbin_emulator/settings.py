@@ -14,6 +14,8 @@ class Settings:
     external_url: str | None = None
     #: Whether ``urlUpload`` may fetch http(s) URLs that are not the emulator's own.
     allow_fetch: bool = False
+    #: What a refused ``urlUpload`` suggests (under pytest: the handle's ``stub_url``).
+    fetch_hint: str = "start it with --allow-fetch (PIXELBIN_EMULATOR_ALLOW_FETCH=1)"
     fetch_timeout: float = 10.0
     fetch_max_bytes: int = 150 * MB
     #: Largest request body accepted (a 150 MB upload plus its multipart framing).
@@ -21,6 +23,8 @@ class Settings:
     #: When set, the control plane (``/_emulator/``, except health and ready) wants
     #: ``Authorization: Bearer <admin_token>``.
     admin_token: str | None = None
+    #: The request log on stdout: ``"text"``, ``"json"``, or ``None`` for none (tests, ``--quiet``).
+    request_log: str | None = None
     #: Seconds from a prediction job's creation to its completion on the emulator's clock (the
     #: control plane overrides it per org and per model).
     prediction_latency: float = 0.5
@@ -40,3 +44,5 @@ class Settings:
     header_timeout: int = 30
     #: Seconds between sweeps that forget expired signed uploads (and free their parts).
     upload_purge_interval: float = 30.0
+    #: Bytes of rendered CDN variants (transformations) kept in memory, in MB.
+    transform_cache_mb: int = 256

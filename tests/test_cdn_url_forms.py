@@ -36,11 +36,11 @@ def test_with_and_without_zone(uploaded, pixelbin_emulator):
         assert answer.status_code == 200 and answer.content == png()
 
 
-def test_v1_and_version_less_paths_are_not_served(uploaded, pixelbin_emulator):
+def test_v1_and_version_less_paths_are_served(uploaded, pixelbin_emulator):
     cloud = pixelbin_emulator.cloud_name
     for path in (f"/v1/{cloud}/original/pics/logo.png", f"/{cloud}/original/pics/logo.png"):
         answer = _get(pixelbin_emulator, path)
-        assert answer.status_code == 404 and answer.json()["message"], path
+        assert answer.status_code == 200 and answer.content == png(), path
 
 
 def test_custom_domain_serves_paths_without_the_cloud_name(uploaded, pixelbin_emulator):

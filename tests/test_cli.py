@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 
@@ -101,3 +104,117 @@ def test_a_bad_seed_is_reported_not_a_traceback(tmp_path):
     assert time.monotonic() - started < 30
     assert result.returncode == 2
     assert "not valid JSON" in result.stderr and "Traceback" not in result.stderr
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pixelbin_emulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_version():
+    from pixelbin_emulator import __version__
+
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"pixelbin-emulator {__version__}"
+
+
+def test_sigterm_stops_cleanly_and_says_so():
+    process, _ = start()
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "pixelbin-emulator stopped (SIGTERM)" in rest and "Traceback" not in rest
+
+
+def test_a_busy_port_is_named():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("--port", str(port))
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("PORT", "eighty", "PIXELBIN_EMULATOR_PORT='eighty' is not a whole number"),
+        ("THREADS", "4.5", "PIXELBIN_EMULATOR_THREADS='4.5' is not a whole number"),
+        ("ALLOW_FETCH", "maybe", "PIXELBIN_EMULATOR_ALLOW_FETCH='maybe' is not a boolean"),
+        ("LOG_FORMAT", "xml", "PIXELBIN_EMULATOR_LOG_FORMAT='xml' is not one of: text, json"),
+    ],
+)
+def test_bad_environment_values_are_clear_errors(name, value, says):
+    result = run("--port", "0", env={f"PIXELBIN_EMULATOR_{name}": value})
+    assert result.returncode == 2
+    assert says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_access_key_help_says_what_it_is():
+    help_text = " ".join(run("--help").stdout.split())
+    assert "--access-key ACCESS_KEY the org's access key: with the API secret, it signs CDN" in (
+        help_text
+    )
+
+
+def test_requests_are_logged_and_quiet_silences_them():
+    process, lines = start()
+    try:
+        url = lines[0].split("ready on ", 1)[1].strip()
+        requests.get(url + "/service/platform/assets/v1.0/listFiles", timeout=5)
+    finally:
+        rest = stop(process)
+    assert re.search(r"org=- GET /service/platform/assets/v1.0/listFiles 401 listFiles", rest)
+    assert 'reason="Invalid authorization token"' in rest
+    process, lines = start("--quiet")
+    try:
+        url = lines[0].split("ready on ", 1)[1].strip()
+        requests.get(url + "/service/platform/assets/v1.0/listFiles", timeout=5)
+    finally:
+        rest = stop(process)
+    assert "listFiles" not in rest
+
+
+def test_data_dir_keeps_state_and_refuses_a_second_process(tmp_path):
+    token = base64.b64encode(b"dev-api-secret-0000-0000-000000000000").decode()
+    process, lines = start("--data-dir", str(tmp_path), "--quiet")
+    try:
+        url = lines[0].split("ready on ", 1)[1].strip()
+        assert f"state kept in {tmp_path} (new)" in process.stdout.readline()
+        uploaded = requests.post(
+            url + "/service/platform/assets/v1.0/upload/direct",
+            headers={"Authorization": f"Bearer {token}"},
+            files={"file": ("kept.txt", b"kept")},
+            timeout=5,
+        ).json()
+        second = run("--port", "0", env={"PIXELBIN_EMULATOR_DATA_DIR": str(tmp_path)})
+        assert second.returncode == 2
+        assert f"data directory '{tmp_path}' is in use by another pixelbin-emulator" in (
+            second.stderr
+        )
+        assert f"(pid {process.pid})" in second.stderr
+    finally:
+        process.kill()  # no clean shutdown: the write was made durable before its answer
+        process.wait()
+    process, lines = start("--data-dir", str(tmp_path), "--quiet")
+    try:
+        url = lines[0].split("ready on ", 1)[1].strip()
+        assert "restored, 1 logged changes replayed" in process.stdout.readline()
+        again = requests.get(
+            url + "/service/platform/assets/v1.0/files/" + uploaded["fileId"],
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        ).json()
+        shared = (set(again) & set(uploaded)) - {"url"}  # url: the port changed
+        assert {"_id", "size", "name", "fileId"} <= shared
+        assert {key: again[key] for key in shared} == {key: uploaded[key] for key in shared}
+    finally:
+        stop(process)

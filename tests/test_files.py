@@ -182,5 +182,25 @@ def test_url_upload_of_a_remote_url_is_refused_when_fetching_is_off(assets):
     with pytest.raises(PixelbinServerResponseError) as caught:
         assets.urlUpload(url="http://203.0.113.9/picture.png")
     assert caught.value.status_code == 400
-    assert "--allow-fetch" in sdk_error(caught.value)["message"]
+    message = sdk_error(caught.value)["message"]
+    # under pytest the way out is a stub; the dev server's answer names --allow-fetch
+    assert "pixelbin_emulator.stub_url(url, data)" in message and "--allow-fetch" not in message
     assert assets.listFiles()["page"]["itemTotal"] == 0
+
+
+def test_the_dev_servers_refusal_names_allow_fetch():
+    import base64
+
+    from pixelbin_emulator.app import create_app
+    from pixelbin_emulator.seeds import default_emulator
+    from pixelbin_emulator.settings import Settings
+
+    client = create_app(default_emulator(), Settings()).test_client()
+    token = base64.b64encode(b"dev-api-secret-0000-0000-000000000000").decode()
+    answer = client.post(
+        "/service/platform/assets/v1.0/upload/url",
+        json={"url": "http://203.0.113.9/picture.png"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 400
+    assert "--allow-fetch" in answer.get_json()["message"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 
 import pytest
 import requests
+from PIL import Image
 from pixelbin import PixelbinClient, PixelbinConfig
 
 from pixelbin_emulator.core.emulator import Emulator
@@ -70,7 +72,9 @@ def test_cdn_url_variants(assets, pixelbin_emulator):
     assert requests.get(f"{base}/z0ne01/original/pic.png", timeout=5).status_code == 200
     transformed = requests.get(f"{base}/t.resize(w:10)/pic.png", timeout=5)
     assert transformed.status_code == 200
-    assert transformed.headers["X-Pixelbin-Emulator-Transformation"] == "not-applied"
+    assert transformed.headers["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(transformed.content)).size == (10, 8)
+    assert "X-Pixelbin-Emulator-Transformation" not in transformed.headers
     assert requests.get(f"{base}/original/pic.jpeg", timeout=5).status_code == 404
     for bad in ("t.nope()", "zz.zz(a:b)", "p:no-such-preset", "t.resize(w:huge)"):
         response = requests.get(f"{base}/{bad}/pic.png", timeout=5)

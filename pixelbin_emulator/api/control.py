@@ -21,9 +21,10 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from ..core.clock import Clock, isoformat, parse_instant
-from ..core.emulator import normalize_host
+from ..core.emulator import Emulator, normalize_host
 from ..core.errors import UnauthorizedError, ValidationError
 from ..core.journal import JournalQuery
+from ..core.orgs import Org
 from ..core.signing import matches
 from ..core.snapshot import dump_state, import_state, org_head
 from ..seeds import DEFAULT_SEED_NAME, read_seed
@@ -153,16 +154,21 @@ def export_snapshot() -> Response:
         return jsonify(dump_state(emulator(), org_id))
     if form != "archive":
         raise ValidationError("form must be 'json' or 'archive'")
+    response = Response(snapshot_archive(emulator(), org_id), mimetype="application/gzip")
+    response.headers["Content-Disposition"] = 'attachment; filename="snapshot.tar.gz"'
+    return response
+
+
+def snapshot_archive(em: Emulator, org_id: int | None) -> bytes:
+    """The ``.tar.gz`` form of a snapshot: ``default.json`` plus ``files/{_id}``."""
     blobs: dict[str, bytes] = {}
-    doc = dump_state(emulator(), org_id, blobs=blobs)
+    doc = dump_state(em, org_id, blobs=blobs)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         _add(archive, DEFAULT_SEED_NAME, json.dumps(doc, indent=1).encode())
         for name, data in blobs.items():
             _add(archive, name, data)
-    response = Response(buffer.getvalue(), mimetype="application/gzip")
-    response.headers["Content-Disposition"] = 'attachment; filename="snapshot.tar.gz"'
-    return response
+    return buffer.getvalue()
 
 
 def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -171,22 +177,25 @@ def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
-@bp.put("/snapshot")
-def import_snapshot() -> Response:
-    mode = request.args.get("mode", "replace")
-    em = emulator()
-    if request.mimetype in ARCHIVE_TYPES:
+def load_snapshot(em: Emulator, data: bytes, *, archive: bool, mode: str) -> list[Org]:
+    """Import a snapshot given as JSON or as a ``.tar.gz`` archive; the orgs it held."""
+    if archive:
         with tempfile.TemporaryDirectory(prefix="pixelbin-snapshot-") as tmp:
             try:
-                with tarfile.open(fileobj=io.BytesIO(request.get_data()), mode="r:*") as archive:
-                    archive.extractall(tmp, filter="data")
+                with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+                    tar.extractall(tmp, filter="data")
             except (tarfile.TarError, OSError, EOFError) as error:
                 raise ValidationError(f"snapshot archive is unreadable: {error}") from None
             doc, base_dir = read_seed(Path(tmp))
-            orgs = import_state(em, doc, mode=mode, base_dir=base_dir)
-    else:
-        doc = parsing.loads(request.get_data(), "the snapshot")
-        orgs = import_state(em, doc, mode=mode)
+            return import_state(em, doc, mode=mode, base_dir=base_dir)
+    return import_state(em, parsing.loads(data, "the snapshot"), mode=mode)
+
+
+@bp.put("/snapshot")
+def import_snapshot() -> Response:
+    mode = request.args.get("mode", "replace")
+    archive = request.mimetype in ARCHIVE_TYPES
+    orgs = load_snapshot(emulator(), request.get_data(), archive=archive, mode=mode)
     return jsonify(mode=mode, orgs=[org_head(org) for org in orgs])
 
 

@@ -1,8 +1,10 @@
-"""Hooks around every API request: fault rules before it, the request journal after it.
+"""Hooks around every API request: fault rules before it; after it, the wait for durability
+(``--data-dir``), the request journal and the request log (stdout).
 
-The control plane (``/_emulator/...``) is neither faulted nor journaled. The hot path, with no
-fault rules, is one ``perf_counter`` before and one journal append after the request: the
-operation name is cached per endpoint and the org is the one authentication already found.
+The control plane (``/_emulator/...``) is neither faulted nor journaled, but it is logged. The
+hot path, with no fault rules, is one ``perf_counter`` before and one journal append after the
+request: the operation name is cached per endpoint and the org is the one authentication
+already found.
 
 A latency fault does not sleep on the worker thread when the server offers to park the request
 (``environ[DEFER_KEY]``, see server.py): the request is run again after the delay, and the
@@ -27,12 +29,14 @@ from waitress.channel import ClientDisconnected
 from werkzeug.exceptions import HTTPException
 
 from ..core.emulator import Emulator
-from ..core.errors import NotFoundError
+from ..core.errors import EmulatorError, NotFoundError
 from ..core.faults import FaultRule
 from ..core.orgs import Org
 from ..server import DEFER_KEY, RESUME_KEY
 from .context import org_for_authorization
 from .cors import is_preflight
+from .errors import error_response
+from .request_log import RequestLog, reason
 
 CONTROL_PREFIX = "/_emulator/"
 
@@ -72,8 +76,11 @@ def request_org(em: Emulator) -> Org | None:
     if org is not None:
         return org
     path = request.path
-    if path.startswith("/v2/"):
+    if path.startswith(("/v2/", "/v1/")):
         return em.org_by_host(request.host) or em.org_by_cloud_name(path.split("/", 3)[2])
+    by_cloud = em.org_by_cloud_name(path.split("/", 2)[1]) if path.count("/") >= 3 else None
+    if by_cloud is not None:
+        return by_cloud
     pbo = request.args.get("pbo", "")
     if pbo.isdigit():
         with contextlib.suppress(NotFoundError):
@@ -132,9 +139,10 @@ class RequestHooks:
     """``before_request``/``after_request`` of one app, bound to its emulator (no proxy
     look-ups on the hot path) and caching operation names by endpoint."""
 
-    def __init__(self, app: Flask, emulator: Emulator) -> None:
+    def __init__(self, app: Flask, emulator: Emulator, log: RequestLog | None = None) -> None:
         self.app = app
         self.emulator = emulator
+        self.log = log
         self._operations: dict[str, str] = {}
 
     def operation(self, endpoint: str | None) -> str | None:
@@ -148,14 +156,14 @@ class RequestHooks:
 
     def before(self) -> Response | None:
         request = flask_request._get_current_object()  # type: ignore[attr-defined]
-        if request.path.startswith(CONTROL_PREFIX):
-            return None
         ctx = g._get_current_object()  # type: ignore[attr-defined]
         resumed = request.environ.get(RESUME_KEY)
         if resumed is not None:  # back from a latency fault: the rule was decided on arrival
             rule, ctx.pixelbin_start = resumed
         else:
             ctx.pixelbin_start = time.perf_counter()
+            if request.path.startswith(CONTROL_PREFIX):  # logged, but never faulted
+                return None
             rule = self._fault_for(request)
             if rule is None:
                 return None
@@ -166,7 +174,7 @@ class RequestHooks:
                     # without holding a worker thread meanwhile (see server.py).
                     defer(rule.latency, (rule, ctx.pixelbin_start))
                 time.sleep(rule.latency)  # served by something else, e.g. Flask's test client
-        ctx.pixelbin_fault = rule.id
+        ctx.pixelbin_fault = rule
         if rule.drop:
             return _dropped(rule)
         if rule.status is not None:
@@ -192,36 +200,57 @@ class RequestHooks:
         ctx = g._get_current_object()  # type: ignore[attr-defined]
         # ``ctx.get``, not ``getattr`` with a default: a missing attribute costs an exception.
         start = ctx.get("pixelbin_start")
+        try:
+            # No answer may show a change that a crash could still take back (--data-dir).
+            self.emulator.changes.wait()
+        except EmulatorError as error:
+            response = error_response(error.status, error.message, error.exception)
         if start is None:
             return response
         request = flask_request._get_current_object()  # type: ignore[attr-defined]
         org = ctx.get("org") or request_org(self.emulator)
         dropped = ctx.get("pixelbin_dropped", False)
-        self.emulator.journal.record(
-            time=self.emulator.clock.time(),
-            method=request.method,
-            path=request.path,
-            query=request.environ.get("QUERY_STRING", ""),
-            status=0 if dropped else response.status_code,
-            operation=PREFLIGHT if is_preflight(request) else self.operation(request.endpoint),
-            org_id=org.org_id if org else None,
-            duration=time.perf_counter() - start,
-            request_body=_request_excerpt(request),
-            response_body=(
-                response.get_data()
-                if not dropped
-                and response.mimetype == "application/json"
-                and not response.is_streamed
-                else None
-            ),
-            fault=ctx.get("pixelbin_fault"),
-        )
+        rule = ctx.get("pixelbin_fault")
+        duration = time.perf_counter() - start
+        operation = PREFLIGHT if is_preflight(request) else self.operation(request.endpoint)
+        status = 0 if dropped else response.status_code
+        if not request.path.startswith(CONTROL_PREFIX):
+            self.emulator.journal.record(
+                time=self.emulator.clock.time(),
+                method=request.method,
+                path=request.path,
+                query=request.environ.get("QUERY_STRING", ""),
+                status=status,
+                operation=operation,
+                org_id=org.org_id if org else None,
+                duration=duration,
+                request_body=_request_excerpt(request),
+                response_body=(
+                    response.get_data()
+                    if not dropped
+                    and response.mimetype == "application/json"
+                    and not response.is_streamed
+                    else None
+                ),
+                fault=rule.id if rule is not None else None,
+            )
+        if self.log is not None:
+            self.log.write(
+                method=request.method,
+                path=request.path,
+                query=request.environ.get("QUERY_STRING", ""),
+                status=status,
+                operation=operation,
+                org_id=org.org_id if org else None,
+                duration=duration,
+                why=reason(response, rule, dropped),
+            )
         return response
 
 
-def install(app: Flask, emulator: Emulator) -> RequestHooks:
+def install(app: Flask, emulator: Emulator, log: RequestLog | None = None) -> RequestHooks:
     """Register the hooks; app-level ``before_request`` runs before the blueprints' (auth)."""
-    hooks = RequestHooks(app, emulator)
+    hooks = RequestHooks(app, emulator, log)
     app.before_request(hooks.before)
     app.after_request(hooks.after)
     return hooks

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from werkzeug.routing import PathConverter
+from flask import current_app
+from werkzeug.routing import BaseConverter, PathConverter, ValidationError
 
 
 class AnyPath(PathConverter):
@@ -13,3 +14,22 @@ class AnyPath(PathConverter):
     """
 
     regex = r"[^/][\s\S]*?"
+
+
+class CloudName(BaseConverter):
+    """A path segment that is the cloud name of an org this emulator serves.
+
+    For the CDN's version-less form (``/{cloudName}/{pattern}/{filePath}``, which the SDK's
+    ``url_to_obj`` reads as v1): any other first segment does not match, so the route cannot
+    shadow the API's own paths, whose static segments are tried first anyway. The regex keeps
+    the emulator's own first segments out before that, so a method those paths do not serve
+    stays their 404 or 405 (werkzeug checks methods before converters).
+    """
+
+    regex = r"(?!(?:_emulator|service|v1|v2|openapi\.json)(?:/|$))[^/]+"
+
+    def to_python(self, value: str) -> str:
+        emulator = current_app.extensions["pixelbin_emulator"]["emulator"]
+        if emulator.org_by_cloud_name(value) is None:
+            raise ValidationError()
+        return value

@@ -1,8 +1,9 @@
 """Where ``urlUpload`` gets bytes from, without reaching the network unless allowed.
 
 ``data:`` URLs, URLs stubbed through the control plane (``/_emulator/url-stubs``) and the
-emulator's own CDN URLs always work. Any other http(s) URL is fetched only when fetching is
-enabled (``--allow-fetch``), with a timeout and a size limit.
+emulator's own CDN URLs always work (a transformation URL gives the transformed bytes). Any
+other http(s) URL is fetched only when fetching is enabled (``--allow-fetch``), with a timeout
+and a size limit.
 
 A URL written without a scheme, as in the docs' own example (``www.dummy.com/image.png``), is
 read as ``https://`` (a stub for its ``http://`` spelling also serves it).
@@ -17,7 +18,7 @@ import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from urllib.parse import unquote, unquote_to_bytes, urlsplit
+from urllib.parse import parse_qsl, unquote, unquote_to_bytes, urlsplit
 
 from flask import g
 
@@ -57,13 +58,22 @@ def fetch(url: str) -> Fetched:
         raise ValidationError(f"url {url!r} is not an http(s) or data: URL")
     filename = unquote(parts.path.rsplit("/", 1)[-1]) or None
     custom_domain = emulator().org_by_host(parts.netloc) is not None
-    if (custom_domain or _is_own(parts.netloc)) and parts.path.startswith("/v2/"):
+    cdn_path = parts.path
+    if not cdn_path.startswith(("/v2/", "/v1/")) and cdn_path.count("/") >= 3:
+        first = unquote(cdn_path.split("/", 2)[1])
+        if emulator().org_by_cloud_name(first) is not None:
+            cdn_path = "/v1" + cdn_path  # the version-less form, read as v1
+    if (custom_domain or _is_own(parts.netloc)) and cdn_path.startswith(("/v2/", "/v1/")):
         try:
-            target = cdn.resolve(parts.path, parts.netloc if custom_domain else "")
+            target = cdn.resolve(unquote(cdn_path), parts.netloc if custom_domain else "")
+            the_plan = cdn.plan_for(target, dict(parse_qsl(parts.query)), {})
             cdn.check_access(target, parts.path, parts.query)
+            if the_plan is None:
+                return Fetched(target.file.data, filename)
+            # The CDN's answer for this URL: the transformed bytes, as a fetch would get them.
+            return Fetched(cdn.render_variant(target, the_plan).data, filename)
         except EmulatorError as error:
             raise ValidationError(f"url {url!r} could not be fetched: {error.message}") from None
-        return Fetched(target.file.data, filename)
     stub = next(filter(None, map(_stub, spellings)), None)
     if stub is not None:
         if not 200 <= stub.status < 300:
@@ -71,8 +81,8 @@ def fetch(url: str) -> Fetched:
         return Fetched(stub.data, filename)
     if not settings().allow_fetch:
         raise ValidationError(
-            f"url {url!r} is not on this emulator and fetching is disabled; start it with "
-            "--allow-fetch (PIXELBIN_EMULATOR_ALLOW_FETCH=1) or use a data: URL"
+            f"url {url!r} is not on this emulator and fetching is disabled; "
+            f"{settings().fetch_hint} or use a data: URL"
         )
     return Fetched(_download(url), filename)
 

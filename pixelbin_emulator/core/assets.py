@@ -14,6 +14,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +135,14 @@ def _default_order(entry: Entry) -> tuple[int, str, str]:
     return (0 if isinstance(entry, Folder) else 1, entry.name.lower(), entry.name)
 
 
+#: What a store reports after each operation: ``(kind, record, removed)`` per record changed.
+Report = Callable[[list[tuple[str, Any, bool]]], None]
+
+
+def ignore_changes(changes: list[tuple[str, Any, bool]]) -> None:
+    return None
+
+
 class AssetTree:
     """Files and folders of one org. Every public method holds the org lock."""
 
@@ -143,11 +152,15 @@ class AssetTree:
         ids: IdFactory,
         now: Callable[[], float],
         limits: Limits | None = None,
+        report: Report = ignore_changes,
     ) -> None:
         self._lock = lock
         self._ids = ids
         self._now = now
         self.limits = limits or Limits()
+        self._report = report
+        self._changes: list[tuple[str, Any, bool]] = []
+        self._depth = 0
         self._seq = 0
         self.files_by_id: dict[str, File] = {}
         self.files_by_file_id: dict[str, File] = {}
@@ -169,6 +182,19 @@ class AssetTree:
         self._list_cache.clear()
         self.generation += 1
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the lock for one operation and report its changes, as one group, at its end."""
+        with self._lock:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if not self._depth and self._changes:
+                    changes, self._changes = self._changes, []
+                    self._report(changes)
+
     def _attach(self, entry: Entry) -> None:
         self._children[entry.path][entry.id] = entry
         if isinstance(entry, File):
@@ -178,6 +204,7 @@ class AssetTree:
             self.folders_by_id[entry.id] = entry
             self.folders_by_path[entry.full_path] = entry
             self._children[entry.full_path] = {}
+        self._changes.append((entry.type, entry, False))
         self._changed()
 
     def _detach(self, entry: Entry) -> None:
@@ -189,6 +216,7 @@ class AssetTree:
             del self.folders_by_id[entry.id]
             del self.folders_by_path[entry.full_path]
             del self._children[entry.full_path]
+        self._changes.append((entry.type, entry, True))
         self._changed()
 
     def _swap(self, old: Entry, new: Entry) -> None:
@@ -204,6 +232,7 @@ class AssetTree:
         else:
             self.folders_by_id[old.id] = new
             self.folders_by_path[old.full_path] = new
+        self._changes.append((new.type, new, False))
         self._changed()
 
     def _ensure_folders(self, path: str) -> None:
@@ -282,7 +311,7 @@ class AssetTree:
             "tags": list(spec.tags),
             "metadata": dict(spec.metadata),
         }
-        with self._lock:
+        with self._writing():
             existing = self.files_by_file_id.get(join(path, name))
             if existing is not None and spec.overwrite:
                 replacement = dataclasses.replace(
@@ -351,7 +380,7 @@ class AssetTree:
         if access is not None:
             check_access(access)
         check_tags_and_metadata(tags, metadata)
-        with self._lock:
+        with self._writing():
             file = self.get_file(file_id)
             target_path = file.path if new_path is None else new_path
             target_name = file.name if new_name is None else new_name
@@ -377,14 +406,14 @@ class AssetTree:
             return updated
 
     def delete_file(self, file_id: str) -> File:
-        with self._lock:
+        with self._writing():
             file = self.get_file(file_id)
             self._detach(file)
             return file
 
     def delete_files(self, ids: list[str]) -> list[File]:
         """Delete every file whose ``_id`` is listed; unknown ids are skipped."""
-        with self._lock:
+        with self._writing():
             deleted = []
             for _id in dict.fromkeys(ids):
                 file = self.files_by_id.get(_id)
@@ -398,7 +427,7 @@ class AssetTree:
     def create_folder(self, name: str, path: str = "") -> Folder:
         clean = clean_name(name)
         parent = clean_path(path)
-        with self._lock:
+        with self._writing():
             full = join(parent, clean)
             if full in self.folders_by_path:
                 raise ConflictError(f"folder {full!r} already exists")
@@ -427,7 +456,7 @@ class AssetTree:
     def update_folder(self, folder_id: str, *, is_active: bool | None = None) -> Folder:
         """Only ``isActive`` can change: the API does not rename or move folders."""
         path, name = split_file_id(normalize_path(folder_id, field="folderId"))
-        with self._lock:
+        with self._writing():
             folder = self.get_folder(path, name)
             changes = {} if is_active is None else {"is_active": is_active}
             updated = dataclasses.replace(folder, updated_at=self._now(), **changes)
@@ -436,7 +465,7 @@ class AssetTree:
 
     def delete_folder(self, _id: str) -> Folder:
         """Delete the folder and everything below it."""
-        with self._lock:
+        with self._writing():
             folder = self.get_folder_by_id(_id)
             for entry in reversed(list(self._walk(folder.full_path))):
                 self._detach(entry)
@@ -526,7 +555,7 @@ class AssetTree:
             raise ValidationError(
                 f"{entry.type} {join(entry.path, entry.name)!r} is not a valid name and path"
             )
-        with self._lock:
+        with self._writing():
             if entry.path and entry.path not in self.folders_by_path:
                 raise ValidationError(
                     f"{entry.type} {entry.name!r}: folder {entry.path!r} is missing"

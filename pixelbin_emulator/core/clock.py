@@ -10,6 +10,7 @@ import functools
 import math
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,17 @@ class Clock:
         self._lock = threading.Lock()
         self._frozen_at: float | None = None
         self._offset = 0.0
+        #: Called (under the clock's lock) after every change, e.g. to make it durable.
+        self.report: Callable[[Clock], None] = lambda clock: None
+
+    @property
+    def setting(self) -> tuple[float | None, float]:
+        """``(frozen_at, offset)``: what :meth:`restore` takes back, e.g. after a restart."""
+        return self._frozen_at, self._offset
+
+    def restore(self, frozen_at: float | None, offset: float) -> None:
+        with self._lock:
+            self._frozen_at, self._offset = frozen_at, offset
 
     def time(self) -> float:
         """Seconds since the epoch, as the emulator sees them, to the millisecond.
@@ -48,6 +60,7 @@ class Clock:
             if at is not None:
                 _check_instant(at)
             self._frozen_at = self.time() - self._offset if at is None else at - self._offset
+            self.report(self)
 
     def advance(self, seconds: float) -> None:
         """Move the clock by ``seconds`` (may be negative); refused if it would leave 1970-9999."""
@@ -61,16 +74,19 @@ class Clock:
             frozen = self._frozen_at
             _check_instant((frozen if frozen is not None else time.time()) + self._offset + seconds)
             self._offset += seconds
+            self.report(self)
 
     def unfreeze(self) -> None:
         """Resume real time, keeping the offset accumulated by :meth:`advance`."""
         with self._lock:
             self._frozen_at = None
+            self.report(self)
 
     def reset(self) -> None:
         with self._lock:
             self._frozen_at = None
             self._offset = 0.0
+            self.report(self)
 
     @property
     def frozen(self) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import json_values
+from .changes import CREDENTIALS
 from .errors import ConflictError, NotFoundError, ValidationError
 from .ids import IdFactory
 from .transformations import Catalogue
@@ -48,6 +49,8 @@ class CredentialStore:
     ids: IdFactory
     now: Callable[[], float]
     catalogue: Catalogue
+    #: Told ``[(kind, set, removed)]`` after each change (see :mod:`.changes`).
+    report: Callable[[list[tuple[str, Any, bool]]], None] = lambda changes: None
     _by_plugin: dict[str, CredentialSet] = field(default_factory=dict, init=False)
     _seq: int = field(default=0, init=False)
 
@@ -73,6 +76,7 @@ class CredentialStore:
             now = self.now()
             entry = CredentialSet(self.ids.uuid(), plugin_id, values, now, now, self._seq)
             self._by_plugin[plugin_id] = entry
+            self.report([(CREDENTIALS, entry, False)])
             return entry
 
     def get(self, plugin_id: str) -> CredentialSet:
@@ -92,12 +96,14 @@ class CredentialStore:
             entry = self.get(plugin_id)
             entry.credentials = values
             entry.updated_at = self.now()
+            self.report([(CREDENTIALS, entry, False)])
             return entry
 
     def delete(self, plugin_id: str) -> CredentialSet:
         with self.lock:
             entry = self.get(plugin_id)
             del self._by_plugin[plugin_id]
+            self.report([(CREDENTIALS, entry, True)])
             return entry
 
     def all(self) -> list[CredentialSet]:
@@ -118,3 +124,4 @@ class CredentialStore:
                 self._seq += 1
                 entry.seq = self._seq
             self._by_plugin[entry.plugin_id] = entry
+            self.report([(CREDENTIALS, entry, False)])

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .assets import Limits
+from .changes import CLOCK, NO_CHANGES, ORG, Change, ChangeSink
 from .clock import Clock
 from .errors import ConflictError, NotFoundError, ValidationError
 from .faults import Faults
@@ -94,11 +96,19 @@ class OrgStaging:
     will stay, so what loads here is exactly what the swap makes live.
     """
 
-    def __init__(self, emulator: Emulator, registry: _Registry, ids: IdFactory) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        registry: _Registry,
+        ids: IdFactory,
+        on_create: Callable[[Org], None] | None = None,
+    ) -> None:
         self._emulator = emulator
         self._registry = registry
         self.ids = ids
         self.clock = emulator.clock
+        #: Called with each new org, under its lock, as it joins the registry.
+        self._on_create = on_create
 
     def number_after(self, org_ids: Iterable[int]) -> None:
         """Number the orgs created without an ``orgId`` after these (valid) ones."""
@@ -153,7 +163,10 @@ class OrgStaging:
             clock=self.clock,
             limits=em.limits,
         )
-        reg.add(org)
+        with org.lock:  # a request that finds it in a live registry waits for on_create
+            reg.add(org)
+            if self._on_create is not None:
+                self._on_create(org)
         return org
 
 
@@ -185,6 +198,12 @@ class Emulator:
         self._seed_dir = Path(seed_dir) if seed_dir else None
         self._random_seed = random_seed
         self._lock = threading.RLock()
+        #: Where changes go (see :mod:`.changes`); :meth:`attach` plugs in durable storage.
+        self.changes: ChangeSink = NO_CHANGES
+        #: True while :meth:`reset` runs: its checkpoint records the clock it resets.
+        self._resetting = False
+        self.clock.report = self._clock_changed
+        self._registry = _Registry()
         self._domains: dict[str, int] = {}
         self.reset()
 
@@ -195,6 +214,8 @@ class Emulator:
 
         with self._lock:
             self.ready = False
+            self._resetting = True  # the checkpoint of the swap records the clock's reset
+            swapped = False
             try:
                 self.clock.reset()
                 ids = IdFactory(self._random_seed)
@@ -209,8 +230,12 @@ class Emulator:
                 if previous is not None:
                     previous.close()  # its worker thread ends; the new store starts empty
                 self.predictions = Predictions(self.clock, self.ids, self.faults, self.journal)
-                self._registry = registry
+                self._swap(registry)
+                swapped = True
             finally:
+                self._resetting = False
+                if not swapped:  # the orgs stay, but the clock was reset all the same
+                    self._clock_changed(self.clock)
                 self.ready = True
 
     def replace_orgs(
@@ -228,13 +253,7 @@ class Emulator:
             try:
                 staged = self._registry.keeping(keep)
                 loaded = load(OrgStaging(self, staged, self.ids))
-                gone = [
-                    org_id
-                    for org_id, org in self._registry.orgs.items()
-                    if staged.orgs.get(org_id) is not org
-                ]
-                self._registry = staged
-                for org_id in gone:
+                for org_id in self._swap(staged):
                     self._forget(org_id)
                 return loaded
             finally:
@@ -246,6 +265,57 @@ class Emulator:
         self.faults.clear(org_id)
         self.url_stubs.clear(org_id)
         self.predictions.drop_org(org_id)
+
+    # -- durability ------------------------------------------------------------------------
+
+    def attach(self, sink: ChangeSink) -> None:
+        """Send every later change of every org (and of the clock) to ``sink``."""
+        with self._lock:
+            self.changes = sink
+            for org in self._registry.orgs.values():
+                with org.lock:
+                    org.changes = sink
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Keep the registry still (no org created, dropped or swapped in) meanwhile: what a
+        checkpoint holds to read the orgs, the next ``orgId`` and the clock of one moment."""
+        with self._lock:
+            yield
+
+    def _swap(self, registry: _Registry) -> list[int]:
+        """Make a registry built aside live (under the lock); the ``orgId``s of the orgs that
+        left. The sink records the result as one checkpoint, so a crash keeps all or nothing.
+
+        Staged orgs published nothing while loading; they get the sink now, while no request
+        can reach them. The checkpoint is published before the swap: the committer's dump
+        takes the lock, so it sees the new registry, and every change to a new org comes after
+        the checkpoint. Orgs that leave stop publishing first (under their own lock), so no
+        change of theirs follows the checkpoint.
+        """
+        old = self._registry.orgs
+        gone = [org_id for org_id, org in old.items() if registry.orgs.get(org_id) is not org]
+        for org_id in gone:
+            with old[org_id].lock:
+                old[org_id].changes = NO_CHANGES
+        for org_id, org in registry.orgs.items():
+            if old.get(org_id) is not org:
+                org.changes = self.changes
+        self.changes.checkpoint()
+        self._registry = registry
+        return gone
+
+    def _publish(self, change: Change) -> None:
+        if not self._resetting:
+            self.changes.publish([change])
+
+    def _clock_changed(self, clock: Clock) -> None:
+        self._publish(Change(CLOCK, None, clock))
+
+    def _created(self, org: Org) -> None:
+        """A new live org (under its lock, before a request can reach it): publish it."""
+        org.changes = self.changes
+        self._publish(Change(ORG, org.org_id, org))
 
     # -- orgs ------------------------------------------------------------------------------
 
@@ -261,7 +331,7 @@ class Emulator:
     ) -> Org:
         """Create an empty org; whatever is not given is generated and unique."""
         with self._lock:
-            return OrgStaging(self, self._registry, self.ids).create_org(
+            return OrgStaging(self, self._registry, self.ids, self._created).create_org(
                 name=name,
                 org_id=org_id,
                 cloud_name=cloud_name,
@@ -280,8 +350,21 @@ class Emulator:
             del reg.by_secret[org.api_secret]
             del reg.by_access_key[org.access_key]
             del reg.by_cloud_name[org.cloud_name]
+            with org.lock:
+                org.changes = NO_CHANGES
+                self._publish(Change(ORG, org_id, org, removed=True))
             self._forget(org_id)
             return org
+
+    @property
+    def next_org_id(self) -> int:
+        """The ``orgId`` an org created without one gets."""
+        return self._registry.next_org_id
+
+    @next_org_id.setter
+    def next_org_id(self, value: int) -> None:
+        with self._lock:
+            self._registry.next_org_id = max(self._registry.next_org_id, value)
 
     def org(self, org_id: int) -> Org:
         try:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import functools
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from .assets import AssetTree, Limits
+from .changes import NO_CHANGES, Change, ChangeSink
 from .clock import Clock
 from .credentials import CredentialStore
 from .ids import IdFactory
@@ -37,10 +39,41 @@ class Org:
     catalogue: Catalogue = field(default_factory=default_catalogue)
 
     def __post_init__(self) -> None:
-        self.assets = AssetTree(self.lock, self.ids, self.clock.time, self.limits)
+        # The stores report to this, not to the org: a bound method of the org would make a
+        # reference cycle that keeps a dropped org (and its files) alive until the collector runs.
+        self._reporter = _Reporter(self.org_id)
+        self.assets = AssetTree(
+            self.lock, self.ids, self.clock.time, self.limits, report=self._reporter
+        )
         self.signed_uploads = SignedUploads(self)
-        self.presets = PresetStore(self.lock, self.ids, self.clock.time, self.catalogue)
+        self.presets = PresetStore(
+            self.lock, self.ids, self.clock.time, self.catalogue, report=self._reporter
+        )
         # "plugin": the transformation modules' credentials, not the org's own secret and key.
         self.plugin_credentials = CredentialStore(
-            self.lock, self.ids, self.clock.time, self.catalogue
+            self.lock, self.ids, self.clock.time, self.catalogue, report=self._reporter
         )
+
+    @property
+    def changes(self) -> ChangeSink:
+        """Where the changes of this org's records go; swapped (under ``lock``) by the emulator."""
+        return self._reporter.sink
+
+    @changes.setter
+    def changes(self, sink: ChangeSink) -> None:
+        self._reporter.sink = sink
+
+
+class _Reporter:
+    """Publishes the groups of changes an org's stores report, tagged with its ``orgId``."""
+
+    __slots__ = ("org_id", "sink")
+
+    def __init__(self, org_id: int) -> None:
+        self.org_id = org_id
+        self.sink: ChangeSink = NO_CHANGES
+
+    def __call__(self, changes: list[tuple[str, Any, bool]]) -> None:
+        sink = self.sink
+        if sink is not NO_CHANGES:
+            sink.publish([Change(kind, self.org_id, *change) for kind, *change in changes])

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import json_values, transformations
+from .changes import PRESET
 from .errors import ConflictError, NotFoundError, ValidationError
 from .ids import IdFactory
 from .listing import Page, check_paging, paginate, parse_sort, sort_entries
@@ -146,6 +147,8 @@ class PresetStore:
     ids: IdFactory
     now: Callable[[], float]
     catalogue: Catalogue
+    #: Told ``[(kind, preset, removed)]`` after each change (see :mod:`.changes`).
+    report: Callable[[list[tuple[str, Any, bool]]], None] = lambda changes: None
     _by_name: dict[str, Preset] = field(default_factory=dict, init=False)
     _seq: int = field(default=0, init=False)
 
@@ -159,6 +162,7 @@ class PresetStore:
             now = self.now()
             preset = Preset(self.ids.uuid(), name, transformation, kept, now, now, self._seq)
             self._by_name[name] = preset
+            self.report([(PRESET, preset, False)])
             return preset
 
     def get(self, name: str) -> Preset:
@@ -168,34 +172,25 @@ class PresetStore:
             except KeyError:
                 raise NotFoundError(f"preset {name!r} not found") from None
 
+    def find(self, name: str) -> Preset | None:
+        """The preset called ``name``, or None (for the CDN, which reports its own error)."""
+        with self.lock:
+            return self._by_name.get(name)
+
     def update(self, name: str, *, archived: bool) -> Preset:
         with self.lock:
             preset = self.get(name)
             preset.archived = archived
             preset.updated_at = self.now()
+            self.report([(PRESET, preset, False)])
             return preset
 
     def delete(self, name: str) -> Preset:
         with self.lock:
             preset = self.get(name)
             del self._by_name[name]
+            self.report([(PRESET, preset, True)])
             return preset
-
-    def check_url_pattern(self, pattern: str) -> None:
-        """Validate the pattern of a CDN URL: the catalogue's operations and this org's presets.
-
-        The emulator serves originals, but a URL that the real CDN would refuse should fail
-        here too, not only in production.
-        """
-        try:
-            ops = transformations.parse(pattern)
-            with self.lock:
-                names = set(self._by_name)
-            transformations.validate(
-                ops, self.catalogue, max_operations=max(len(ops), 1), presets=names
-            )
-        except TransformationError as exc:
-            raise ValidationError(f"invalid transformation in the URL: {exc}") from None
 
     def all(self) -> list[Preset]:
         """Every preset in creation order."""
@@ -230,3 +225,4 @@ class PresetStore:
                 self._seq += 1
                 preset.seq = self._seq
             self._by_name[preset.name] = preset
+            self.report([(PRESET, preset, False)])

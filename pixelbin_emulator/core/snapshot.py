@@ -376,59 +376,66 @@ def org_head(org: Org) -> dict[str, Any]:
     }
 
 
+def folder_doc(folder: Folder) -> dict[str, Any]:
+    """A folder as a state document holds it."""
+    return {
+        "_id": folder.id,
+        "seq": folder.seq,
+        "path": folder.path,
+        "name": folder.name,
+        "isActive": folder.is_active,
+        "createdAt": isoformat(folder.created_at),
+        "updatedAt": isoformat(folder.updated_at),
+    }
+
+
+def file_doc(file: File) -> dict[str, Any]:
+    """A file as a state document holds it, without its content (``base64`` or ``source``)."""
+    return folder_doc(file) | {  # type: ignore[arg-type]
+        "format": file.format,
+        "extension": file.extension,
+        "access": file.access,
+        "tags": list(file.tags),
+        "metadata": file.metadata,
+    }
+
+
+def preset_doc(preset: Preset) -> dict[str, Any]:
+    return {
+        "_id": preset.id,
+        "seq": preset.seq,
+        "presetName": preset.name,
+        "transformation": preset.transformation,
+        "params": dict(preset.params),
+        "archived": preset.archived,
+        "isActive": preset.is_active,
+        "createdAt": isoformat(preset.created_at),
+        "updatedAt": isoformat(preset.updated_at),
+    }
+
+
+def credentials_doc(entry: CredentialSet) -> dict[str, Any]:
+    return {
+        "_id": entry.id,
+        "seq": entry.seq,
+        "pluginId": entry.plugin_id,
+        "credentials": dict(entry.credentials),
+        "isActive": entry.is_active,
+        "createdAt": isoformat(entry.created_at),
+        "updatedAt": isoformat(entry.updated_at),
+    }
+
+
 def _dump_org(org: Org, blobs: dict[str, bytes] | None = None) -> dict[str, Any]:
     folders, files = [], []
     with org.lock:
         for entry in sorted(org.assets.entries(), key=lambda e: e.seq):
-            common = {
-                "_id": entry.id,
-                "seq": entry.seq,
-                "path": entry.path,
-                "name": entry.name,
-                "isActive": entry.is_active,
-                "createdAt": isoformat(entry.created_at),
-                "updatedAt": isoformat(entry.updated_at),
-            }
             if isinstance(entry, Folder):
-                folders.append(common)
+                folders.append(folder_doc(entry))
             else:
-                files.append(
-                    common
-                    | {
-                        "format": entry.format,
-                        "extension": entry.extension,
-                        "access": entry.access,
-                        "tags": list(entry.tags),
-                        "metadata": entry.metadata,
-                    }
-                    | _content_field(entry, blobs)
-                )
-        presets = [
-            {
-                "_id": preset.id,
-                "seq": preset.seq,
-                "presetName": preset.name,
-                "transformation": preset.transformation,
-                "params": dict(preset.params),
-                "archived": preset.archived,
-                "isActive": preset.is_active,
-                "createdAt": isoformat(preset.created_at),
-                "updatedAt": isoformat(preset.updated_at),
-            }
-            for preset in org.presets.all()
-        ]
-        credentials = [
-            {
-                "_id": entry.id,
-                "seq": entry.seq,
-                "pluginId": entry.plugin_id,
-                "credentials": dict(entry.credentials),
-                "isActive": entry.is_active,
-                "createdAt": isoformat(entry.created_at),
-                "updatedAt": isoformat(entry.updated_at),
-            }
-            for entry in org.plugin_credentials.all()
-        ]
+                files.append(file_doc(entry) | _content_field(entry, blobs))
+        presets = [preset_doc(preset) for preset in org.presets.all()]
+        credentials = [credentials_doc(entry) for entry in org.plugin_credentials.all()]
     return org_head(org) | {
         "folders": folders,
         "files": files,

@@ -243,5 +243,16 @@ async function expectStatus(promise, status) {
     const details = await pixelbin.organization.getAppOrgDetails();
     assert.ok(details.app && details.org && details.org.cloudName);
   });
+  await step("transformation.getTransformationContext", async () => {
+    const asset = await assets.getDefaultAssetForPlayground();
+    const path = new URL(asset.url).pathname.replace("/original/", "/t.resize(w:40)~t.flip()/");
+    const { context } = await pixelbin.transformation.getTransformationContext({ url: path });
+    assert.deepEqual(context.steps.map((s) => s.name), ["resize", "flip"]);
+    assert.equal(context.steps[0].width, 40);
+    assert.equal(context.metadata.format, "jpeg");
+    const rendered = await fetch(asset.url.replace("/original/", "/t.resize(w:40)/"));
+    assert.equal(rendered.status, 200);
+    assert.equal(rendered.headers.get("content-type"), "image/jpeg");
+  });
   console.log("done");
 })();
