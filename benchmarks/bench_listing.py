@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from _common import (
     AUTH,
     CAPPED,
+    TURNS,
     Row,
     floor_server,
     interleaved_p50,
@@ -69,9 +70,9 @@ def run(seconds: float = 2.0) -> list[Row]:
                 status, floor_body = request(floor.url, f"/canned/{name}")
                 assert status == 200 and floor_body == raw[name], (name, len(floor_body))
             for name, query in QUERIES.items():
-                # Emulator and floor take turns, twice; the best run of each is kept.
+                # Emulator and floor take turns; the best run of each is kept.
                 emu_runs, floor_runs = [], []
-                for _ in range(2):
+                for _ in range(TURNS):
                     path = page_path(SIZES[-1], query)
                     emu_runs.append(load(emu.url, path, AUTH, seconds=seconds, pid=emu.pid))
                     floor_runs.append(

@@ -4,8 +4,8 @@ The emulator is the CLI (``python -m pixelbin_emulator --port 0 --seed ...``) ho
 the floor is the bare Flask app of ``floor_app.py`` returning the very bytes the emulator
 answered (checked), encoded once at its start, under the same WSGI server and thread count. Both
 are driven by the same external load generator (``wrk`` if installed, else ``_pyload.py``),
-taking turns, twice, best run kept. The server's CPU time per request is quoted too: on a shared
-machine it drifts far less than req/s.
+taking turns (``TURNS``), best run kept. The server's CPU time per request is quoted too: on a
+shared machine it drifts far less than req/s.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from _common import (
     AUTH,
     CAPPED,
     THREADS,
+    TURNS,
     Row,
     floor_server,
     load,
@@ -66,7 +67,7 @@ def run(seconds: float = 3.0) -> list[Row]:
                 # The floor answers byte for byte what the emulator answered.
                 assert status == 200 and floor_body == body, (floor_body, body)
                 emu_runs, floor_runs = [], []
-                for _ in range(2):
+                for _ in range(TURNS):
                     emu_runs.append(load(emu.url, path, AUTH, seconds=seconds, pid=emu.pid))
                     floor_runs.append(
                         load(floor.url, "/canned/file", seconds=seconds, pid=floor.pid)
