@@ -25,8 +25,6 @@ from ..core.signed_uploads import (
     BUCKET,
     S3Error,
     SignedUploadRequest,
-    multipart_uploads,
-    post_uploads,
 )
 from . import parsing
 from .context import authenticate, current_org, emulator, external_base
@@ -69,7 +67,7 @@ def create_signed_url_v2() -> Response:
 
 @bp.put(MULTIPART_PATH)
 def upload_part() -> Response:
-    uploads = multipart_uploads(emulator(), request.args)
+    uploads = emulator().org_of_signed_url(request.args).signed_uploads
     raw_number = request.args.get("partNumber")
     if not raw_number:
         raise ValidationError("partNumber is required")
@@ -86,10 +84,10 @@ def upload_part() -> Response:
 
 @bp.post(MULTIPART_PATH)
 def complete_upload() -> Response:
-    uploads = multipart_uploads(emulator(), request.args)
+    org = emulator().org_of_signed_url(request.args)
     body = parsing.json_body()
-    file = uploads.complete(request.args, body.get("parts"), body.get(ASSET_DATA_FIELD))
-    return jsonify(upload_object(uploads.org, file, external_base()))
+    file = org.signed_uploads.complete(request.args, body.get("parts"), body.get(ASSET_DATA_FIELD))
+    return jsonify(upload_object(org, file, external_base()))
 
 
 # -- v1: S3-style presigned POST -------------------------------------------------------------
@@ -135,7 +133,7 @@ def post_object(bucket: str) -> Response:
             raise S3Error("InvalidArgument", message, 400)
         fields = request.form.to_dict()
         upload = request.files.get("file")
-        uploads = post_uploads(emulator(), fields)
+        uploads = emulator().org_of_presigned_post(fields).signed_uploads
         file = uploads.post(fields, upload.read() if upload is not None else None)
         return _s3_success(file, fields.get("key", ""))
     except RequestEntityTooLarge:

@@ -539,8 +539,9 @@ class AssetTree:
         with self._lock:
             return list(self._walk(""))
 
-    def restore(self, entry: Entry) -> None:
-        """Put a record back exactly as a snapshot holds it (ids, timestamps, sequence).
+    def restore(self, entry: Entry) -> Entry:
+        """Put a record back exactly as a snapshot holds it (ids, timestamps, sequence); the
+        record stored, which has the next sequence number if ``entry`` has none (``seq`` 0).
 
         Parents must be restored before their children, as :meth:`entries` yields them.
         """
@@ -564,5 +565,6 @@ class AssetTree:
             if entry.seq > 0:
                 self._seq = max(self._seq, entry.seq)
             else:
-                entry.seq = self._next_seq()
+                entry = dataclasses.replace(entry, seq=self._next_seq())
             self._attach(entry)
+            return entry

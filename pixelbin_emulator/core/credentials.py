@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import json_values
@@ -19,8 +19,10 @@ from .ids import IdFactory
 from .transformations import Catalogue
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False)
 class CredentialSet:
+    """Frozen: an update stores a new record in place of the old (see :mod:`.records`)."""
+
     id: str
     plugin_id: str
     credentials: dict[str, Any]
@@ -93,9 +95,8 @@ class CredentialStore:
     def update(self, plugin_id: str, credentials: Any) -> CredentialSet:
         values = check_credentials(credentials)
         with self.lock:
-            entry = self.get(plugin_id)
-            entry.credentials = values
-            entry.updated_at = self.now()
+            entry = replace(self.get(plugin_id), credentials=values, updated_at=self.now())
+            self._by_plugin[plugin_id] = entry
             self.report([(CREDENTIALS, entry, False)])
             return entry
 
@@ -111,8 +112,9 @@ class CredentialStore:
         with self.lock:
             return sorted(self._by_plugin.values(), key=lambda c: c.seq)
 
-    def restore(self, entry: CredentialSet) -> None:
-        """Put back a set from a snapshot as it was."""
+    def restore(self, entry: CredentialSet) -> CredentialSet:
+        """Put back a set from a snapshot as it was; the record stored, numbered next if
+        ``entry`` has no ``seq``."""
         self.check_plugin(entry.plugin_id)
         check_credentials(entry.credentials)
         with self.lock:
@@ -122,6 +124,7 @@ class CredentialStore:
                 self._seq = max(self._seq, entry.seq)
             else:
                 self._seq += 1
-                entry.seq = self._seq
+                entry = replace(entry, seq=self._seq)
             self._by_plugin[entry.plugin_id] = entry
             self.report([(CREDENTIALS, entry, False)])
+            return entry

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +24,10 @@ from .ids import IdFactory
 from .journal import DEFAULT_LIMIT, Journal
 from .orgs import Org
 from .predictions import Predictions
+from .registry import OrgStaging, Registry
+from .signed_uploads import InvalidSignatureError, S3Error, multipart_org_id, post_access_key
+from .snapshot import build_orgs
 from .url_stubs import UrlStubs
-
-#: The largest integer JavaScript clients (the JS SDK, browsers) read exactly: 2**53 - 1.
-MAX_ORG_ID = 9_007_199_254_740_991
-#: Cloud names are one URL path segment of ``/v2/{cloudName}/...``: the generated ones
-#: (``emulated-cloud-1f2e3d``) and the service's own (``red-scene-95b6ea``) fit this.
-_CLOUD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
-#: Names, secrets and keys are identifiers, not documents.
-MAX_TEXT_LENGTH = 256
 
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 
@@ -44,130 +38,6 @@ def normalize_host(host: str) -> str:
     if name.startswith("["):  # an IPv6 literal, with or without a port
         return name.partition("]")[0] + "]"
     return name.partition(":")[0]
-
-
-@dataclass
-class _Registry:
-    orgs: dict[int, Org] = field(default_factory=dict)
-    by_secret: dict[str, Org] = field(default_factory=dict)
-    by_access_key: dict[str, Org] = field(default_factory=dict)
-    by_cloud_name: dict[str, Org] = field(default_factory=dict)
-    next_org_id: int = 1
-
-    def keeping(self, keep: Callable[[Org], bool]) -> _Registry:
-        """A new registry with the orgs ``keep`` accepts, numbering on from this one."""
-        kept = _Registry(next_org_id=self.next_org_id)
-        for org in self.orgs.values():
-            if keep(org):
-                kept.add(org)
-        return kept
-
-    def add(self, org: Org) -> None:
-        for taken, value, what in (
-            (self.orgs, org.org_id, "orgId"),
-            (self.by_secret, org.api_secret, "apiSecret"),
-            (self.by_access_key, org.access_key, "accessKey"),
-            (self.by_cloud_name, org.cloud_name, "cloudName"),
-        ):
-            if value in taken:
-                raise ConflictError(f"an org with this {what} exists already")
-        self.orgs[org.org_id] = org
-        self.by_secret[org.api_secret] = org
-        self.by_access_key[org.access_key] = org
-        self.by_cloud_name[org.cloud_name] = org
-        self.next_org_id = max(self.next_org_id, org.org_id + 1)
-
-
-def _check_text(value: Any, what: str) -> None:
-    if value is None:
-        return
-    if not isinstance(value, str):
-        raise ValidationError(f"{what} must be a string")
-    if len(value) > MAX_TEXT_LENGTH or not value.isprintable():
-        raise ValidationError(
-            f"{what} must be at most {MAX_TEXT_LENGTH} printable characters on one line"
-        )
-
-
-class OrgStaging:
-    """Orgs being built aside (a reset, an import) in a registry that is not live yet.
-
-    Numbering and clashes are checked against that registry, which already holds the orgs that
-    will stay, so what loads here is exactly what the swap makes live.
-    """
-
-    def __init__(
-        self,
-        emulator: Emulator,
-        registry: _Registry,
-        ids: IdFactory,
-        on_create: Callable[[Org], None] | None = None,
-    ) -> None:
-        self._emulator = emulator
-        self._registry = registry
-        self.ids = ids
-        self.clock = emulator.clock
-        #: Called with each new org, under its lock, as it joins the registry.
-        self._on_create = on_create
-
-    def number_after(self, org_ids: Iterable[int]) -> None:
-        """Number the orgs created without an ``orgId`` after these (valid) ones."""
-        valid = [org_id for org_id in org_ids if 1 <= org_id <= MAX_ORG_ID]
-        reg = self._registry
-        reg.next_org_id = max([reg.next_org_id, *(org_id + 1 for org_id in valid)])
-
-    def create_org(
-        self,
-        *,
-        name: str | None = None,
-        org_id: int | None = None,
-        cloud_name: str | None = None,
-        api_secret: str | None = None,
-        access_key: str | None = None,
-        created_at: float | None = None,
-    ) -> Org:
-        """Create an empty org; whatever is not given is generated and unique."""
-        reg = self._registry
-        if org_id is None:
-            org_id = reg.next_org_id
-        if not isinstance(org_id, int) or isinstance(org_id, bool) or not 1 <= org_id <= MAX_ORG_ID:
-            raise ValidationError(f"orgId must be an integer from 1 to {MAX_ORG_ID}")
-        for value, what in (
-            (name, "name"),
-            (cloud_name, "cloudName"),
-            (api_secret, "apiSecret"),
-            (access_key, "accessKey"),
-        ):
-            _check_text(value, what)
-        if cloud_name and not _CLOUD_NAME.fullmatch(cloud_name):
-            raise ValidationError(
-                "cloudName must be 1 to 63 letters, digits, '-' or '_' (one URL path segment)"
-            )
-        if access_key and "/" in access_key:
-            # The v1 presigned POST's X-Amz-Credential is "{accessKey}/{date}/...".
-            raise ValidationError("accessKey must not contain '/'")
-        cloud_name = cloud_name or f"emulated-cloud-{self.ids.hex(6)}"
-        api_secret = api_secret or self.ids.uuid()
-        access_key = access_key or self.ids.uuid()
-        if len(api_secret) < 5:
-            raise ValidationError("apiSecret must be at least 5 characters (the SDKs' minimum)")
-        em = self._emulator
-        org = Org(
-            org_id=org_id,
-            name=name or f"Org {org_id}",
-            cloud_name=cloud_name,
-            api_secret=api_secret,
-            access_key=access_key,
-            created_at=self.clock.time() if created_at is None else created_at,
-            ids=self.ids,
-            clock=self.clock,
-            limits=em.limits,
-        )
-        with org.lock:  # a request that finds it in a live registry waits for on_create
-            reg.add(org)
-            if self._on_create is not None:
-                self._on_create(org)
-        return org
 
 
 class Emulator:
@@ -203,15 +73,13 @@ class Emulator:
         #: True while :meth:`reset` runs: its checkpoint records the clock it resets.
         self._resetting = False
         self.clock.report = self._clock_changed
-        self._registry = _Registry()
+        self._registry = Registry()
         self._domains: dict[str, int] = {}
         self.reset()
 
     def reset(self) -> None:
         """Return to the seed: drop every org and every change, restart the clock, and forget
         the request journal, fault rules, URL stubs and prediction jobs."""
-        from .snapshot import build_orgs
-
         with self._lock:
             self.ready = False
             self._resetting = True  # the checkpoint of the swap records the clock's reset
@@ -219,9 +87,9 @@ class Emulator:
             try:
                 self.clock.reset()
                 ids = IdFactory(self._random_seed)
-                registry = _Registry()
+                registry = Registry()
                 if self._seed is not None:
-                    build_orgs(OrgStaging(self, registry, ids), self._seed, base_dir=self._seed_dir)
+                    build_orgs(self._staging(registry, ids), self._seed, base_dir=self._seed_dir)
                 self.ids = ids
                 self.journal = Journal(self.journal_limit)
                 self.faults = Faults()
@@ -252,12 +120,17 @@ class Emulator:
             self.ready = False
             try:
                 staged = self._registry.keeping(keep)
-                loaded = load(OrgStaging(self, staged, self.ids))
+                loaded = load(self._staging(staged, self.ids))
                 for org_id in self._swap(staged):
                     self._forget(org_id)
                 return loaded
             finally:
                 self.ready = True
+
+    def _staging(
+        self, registry: Registry, ids: IdFactory, on_create: Callable[[Org], None] | None = None
+    ) -> OrgStaging:
+        return OrgStaging(registry, ids, self.clock, self.limits, on_create)
 
     def _forget(self, org_id: int) -> None:
         self._domains = {h: o for h, o in self._domains.items() if o != org_id}
@@ -283,7 +156,7 @@ class Emulator:
         with self._lock:
             yield
 
-    def _swap(self, registry: _Registry) -> list[int]:
+    def _swap(self, registry: Registry) -> list[int]:
         """Make a registry built aside live (under the lock); the ``orgId``s of the orgs that
         left. The sink records the result as one checkpoint, so a crash keeps all or nothing.
 
@@ -331,7 +204,7 @@ class Emulator:
     ) -> Org:
         """Create an empty org; whatever is not given is generated and unique."""
         with self._lock:
-            return OrgStaging(self, self._registry, self.ids, self._created).create_org(
+            return self._staging(self._registry, self.ids, self._created).create_org(
                 name=name,
                 org_id=org_id,
                 cloud_name=cloud_name,
@@ -384,6 +257,26 @@ class Emulator:
 
     def org_by_cloud_name(self, cloud_name: str) -> Org | None:
         return self._registry.by_cloud_name.get(cloud_name)
+
+    def org_of_signed_url(self, params: Mapping[str, str]) -> Org:
+        """The org whose signed multipart URL this query is (its ``pbo``): an unknown org fails
+        as the signature check would."""
+        org_id = multipart_org_id(params)
+        org = None if org_id is None else self._registry.orgs.get(org_id)
+        if org is None:
+            raise InvalidSignatureError("Invalid signature: the upload URL was altered")
+        return org
+
+    def org_of_presigned_post(self, fields: Mapping[str, str]) -> Org:
+        """The org whose access key a presigned POST's ``X-Amz-Credential`` names."""
+        access_key = post_access_key(fields)
+        org = self._registry.by_access_key.get(access_key) if access_key else None
+        if org is None:
+            raise S3Error(
+                "InvalidAccessKeyId",
+                "The AWS Access Key Id you provided does not exist in our records.",
+            )
+        return org
 
     # -- custom domains --------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from .clock import Clock
 from .credentials import CredentialStore
 from .ids import IdFactory
 from .presets import PresetStore
-from .signed_uploads import SignedUploads
+from .signed_uploads import SignedUploads, UploadAccount
 from .transformations import Catalogue, load_catalogue
 
 # Read once and shared, read-only, by every org: it is the service's catalogue, not the org's.
@@ -45,7 +45,10 @@ class Org:
         self.assets = AssetTree(
             self.lock, self.ids, self.clock.time, self.limits, report=self._reporter
         )
-        self.signed_uploads = SignedUploads(self)
+        account = UploadAccount(self.org_id, self.cloud_name, self.access_key, self.api_secret)
+        self.signed_uploads = SignedUploads(
+            account, self.ids, self.clock.time, self.limits, store=self.assets.upload
+        )
         self.presets = PresetStore(
             self.lock, self.ids, self.clock.time, self.catalogue, report=self._reporter
         )

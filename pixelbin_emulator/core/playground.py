@@ -10,14 +10,10 @@ If the user deletes or renames it, the next request creates it again with a new 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .assets import UploadSpec
 from .names import join
-
-if TYPE_CHECKING:
-    from .orgs import Org
-    from .records import File
+from .orgs import Org
+from .records import File
 
 PATH = "__playground"
 NAME = "playground-default"

@@ -29,8 +29,10 @@ MAX_NAME_LENGTH = 255
 SORT_KEYS = ("presetName", "transformation", "archived", "createdAt", "updatedAt")
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False)
 class Preset:
+    """Frozen: an update stores a new record in place of the old (see :mod:`.records`)."""
+
     id: str
     name: str
     transformation: str
@@ -179,9 +181,8 @@ class PresetStore:
 
     def update(self, name: str, *, archived: bool) -> Preset:
         with self.lock:
-            preset = self.get(name)
-            preset.archived = archived
-            preset.updated_at = self.now()
+            preset = replace(self.get(name), archived=archived, updated_at=self.now())
+            self._by_name[name] = preset
             self.report([(PRESET, preset, False)])
             return preset
 
@@ -212,8 +213,9 @@ class PresetStore:
             ordered = sort_entries(selected, keys, _sort_value, lambda p: p.seq)
         return paginate(ordered, page_no, page_size)
 
-    def restore(self, preset: Preset) -> None:
-        """Put back a preset from a snapshot as it was (the transformation is re-validated)."""
+    def restore(self, preset: Preset) -> Preset:
+        """Put back a preset from a snapshot as it was (the transformation is re-validated);
+        the record stored, numbered next if ``preset`` has no ``seq``."""
         check_name(preset.name)
         check_transformation(preset.transformation, preset.params, self.catalogue)
         with self.lock:
@@ -223,6 +225,7 @@ class PresetStore:
                 self._seq = max(self._seq, preset.seq)
             else:
                 self._seq += 1
-                preset.seq = self._seq
+                preset = replace(preset, seq=self._seq)
             self._by_name[preset.name] = preset
             self.report([(PRESET, preset, False)])
+            return preset

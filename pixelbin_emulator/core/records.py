@@ -2,6 +2,10 @@
 
 Records use ``__slots__`` and epoch-second floats instead of ``datetime`` objects: an emulator
 may hold hundreds of thousands of them, and each one's metadata should stay near 1 KB.
+
+Records are frozen: a change stores a new record (``dataclasses.replace``) in place of the old,
+so a reader that took one under the org lock can serialize it later, and a change sink can keep
+it, without seeing half of an update.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ ACCESS_VALUES = ("public-read", "private")
 DEFAULT_ACCESS = "public-read"
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False)
 class Folder:
     id: str
     name: str
@@ -32,7 +36,7 @@ class Folder:
         return join(self.path, self.name)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False)
 class File:
     id: str
     name: str

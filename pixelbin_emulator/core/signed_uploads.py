@@ -18,23 +18,19 @@ import io
 import json
 import re
 import threading
-import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .assets import ByteBudget, UploadSpec, check_access, check_tags_and_metadata
+from .assets import ByteBudget, Limits, UploadSpec, check_access, check_tags_and_metadata
 from .clock import MAX_EPOCH, isoformat
 from .errors import EmulatorError, ForbiddenError, NotFoundError, ValidationError
+from .ids import IdFactory
 from .media import normalize_format
 from .names import clean_name, clean_path, join
 from .records import File
 from .signing import hmac_hex, matches
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
-    from .orgs import Org
 
 DEFAULT_EXPIRY = 3000
 MAX_EXPIRY = 3600
@@ -234,39 +230,55 @@ def _part_numbers(parts: Any) -> list[int]:
     return numbers
 
 
+@dataclass(frozen=True, slots=True)
+class UploadAccount:
+    """What signed uploads need of their org's identity: where the URLs point, what signs them."""
+
+    org_id: int
+    cloud_name: str
+    access_key: str
+    api_secret: str
+
+
 class SignedUploads:
     """An org's open upload sessions. Thread-safe: parts of one upload arrive concurrently.
+
+    Like the org's other stores it gets only what it uses (the account's keys, ids, the clock,
+    the limits, and ``store``, which stores a completed upload as a file), never the org: a
+    reference back would make a cycle that keeps a dropped org alive until the collector runs.
 
     ``_lock`` guards the session table only; each session's own lock serialises its parts and
     its completion, so a large assembly never blocks other uploads.
     """
 
-    def __init__(self, org: Org) -> None:
-        # A weak reference: the org owns this store, and a cycle between them would keep a
-        # dropped org (and every file it holds) alive until the cycle collector runs.
-        self._org_ref = weakref.ref(org)
+    def __init__(
+        self,
+        account: UploadAccount,
+        ids: IdFactory,
+        now: Callable[[], float],
+        limits: Limits,
+        store: Callable[[UploadSpec], File],
+    ) -> None:
+        self._account = account
+        self._ids = ids
+        self._now = now
+        self._limits = limits
+        self._store = store
         self._lock = threading.Lock()
         self._sessions: dict[str, UploadSession] = {}
-
-    @property
-    def _org(self) -> Org:
-        org = self._org_ref()
-        if org is None:
-            raise NotFoundError("the org of this upload was dropped")
-        return org
 
     def _open(
         self, request: SignedUploadRequest, name: str, fmt: str, seconds: int, *, v2: bool
     ) -> UploadSession:
         """Validate the request and register a session."""
-        org = self._org
+        account = self._account
         path = clean_path(request.path or "")
         name = clean_name(name)
         access = check_access(request.access)
         check_tags_and_metadata(request.tags, request.metadata)
-        now = org.clock.time()
+        now = self._now()
         session = UploadSession(
-            id=org.ids.uuid(),
+            id=self._ids.uuid(),
             name=name,
             path=path,
             format=fmt,
@@ -278,21 +290,21 @@ class SignedUploads:
             # At the end of time (year 9999) a URL cannot outlive the clock.
             expires_at=min(now + seconds, MAX_EPOCH),
             keep_extension=v2,
-            budget=org.limits.pending_uploads,
+            budget=self._limits.pending_uploads,
         )
         announced = {"source": "signedUrl"} | ({"publicUploadId": session.id} if v2 else {})
         # The completed v2 upload answered metadata.source "direct" in a real capture.
         stored = {"source": "direct", "publicUploadId": session.id} if v2 else announced
         session.metadata = stored | request.metadata
         session.asset_data = {
-            "orgId": org.org_id,
+            "orgId": account.org_id,
             "type": "file",
             "name": name,
             "path": path,
             "fileId": join(path, name),
             "format": fmt,
             "s3Bucket": BUCKET,
-            "s3Key": f"uploads/{org.cloud_name}/original/{org.ids.uuid()}.{fmt}",
+            "s3Key": f"uploads/{account.cloud_name}/original/{self._ids.uuid()}.{fmt}",
             "access": access,
             "tags": list(request.tags),
             "metadata": announced | request.metadata,
@@ -313,46 +325,42 @@ class SignedUploads:
         """Forget expired sessions and their parts (the server calls this on a timer)."""
         with self._lock:
             before = len(self._sessions)
-            self._drop_expired(self._org.clock.time())
+            self._drop_expired(self._now())
             return before - len(self._sessions)
 
     def session(self, upload_id: str) -> UploadSession:
         with self._lock:
-            self._drop_expired(self._org.clock.time())
+            self._drop_expired(self._now())
             session = self._sessions.get(upload_id)
         if session is None:
             raise NotFoundError(f"upload {upload_id!r} not found")
         return session
-
-    @property
-    def org(self) -> Org:
-        return self._org
 
     # -- v2: signed multipart --------------------------------------------------------------
 
     def create_multipart(self, request: SignedUploadRequest) -> MultipartTicket:
         fmt = _check_format(request.format)
         seconds = _check_expiry(request.expiry)
-        stem = clean_name(request.name) if request.name else f"asset-{self._org.ids.token(9)}"
+        stem = clean_name(request.name) if request.name else f"asset-{self._ids.token(9)}"
         name = _with_extension(stem, fmt)
         session = self._open(request, name, fmt, seconds, v2=True)
         query = {
             "pbe": str(int(session.expires_at * 1000)),
-            "pbt": self._org.access_key,
-            "pbo": str(self._org.org_id),
+            "pbt": self._account.access_key,
+            "pbo": str(self._account.org_id),
             "pbu": session.id,
         }
-        pbs = hmac_hex(self._org.api_secret, _multipart_message(query))
+        pbs = hmac_hex(self._account.api_secret, _multipart_message(query))
         return MultipartTicket({"pbs": pbs} | query, _json_text(session.asset_data))
 
     def _verify_multipart(self, params: Mapping[str, str]) -> UploadSession:
         """The session a signed multipart URL names; its signature and expiry are checked."""
         if any(not params.get(key) for key in MULTIPART_PARAMS):
             raise InvalidSignatureError("Invalid signature: the URL lacks pbs/pbe/pbt/pbo/pbu")
-        expected = hmac_hex(self._org.api_secret, _multipart_message(params))
+        expected = hmac_hex(self._account.api_secret, _multipart_message(params))
         if not matches(expected, params["pbs"]):
             raise InvalidSignatureError("Invalid signature: the upload URL was altered")
-        if self._org.clock.time() * 1000 > int(params["pbe"]):
+        if self._now() * 1000 > int(params["pbe"]):
             raise SignedUrlExpiredError("the signed upload URL has expired")
         return self.session(params["pbu"])
 
@@ -375,15 +383,15 @@ class SignedUploads:
         self._check_asset_data(session, asset_data)
         if not 1 <= part_number <= MAX_PART_NUMBER:
             raise ValidationError(f"partNumber must be between 1 and {MAX_PART_NUMBER}")
-        limit = self._org.limits.max_file_bytes
+        limit = self._limits.max_file_bytes
         with session.lock:
             if session.completed:
                 raise UploadCompletedError("this upload was completed already")
             size = session.size - len(session.parts.get(part_number, b"")) + len(data)
             if size > limit:
                 raise ValidationError(f"files may be at most {limit // (1024 * 1024)} MB")
-            cap = self._org.limits.max_pending_upload_bytes
-            if not self._org.limits.pending_uploads.take(size - session.size, cap):
+            cap = self._limits.max_pending_upload_bytes
+            if not self._limits.pending_uploads.take(size - session.size, cap):
                 raise PendingUploadsFullError(
                     f"unfinished signed uploads hold the emulator's {cap // (1024 * 1024)} MB "
                     "for parts; complete them or wait for them to expire"
@@ -404,7 +412,7 @@ class SignedUploads:
                 raise ValidationError(f"part(s) {missing[:10]} were never uploaded")
             data, spans = _assemble(session.parts, numbers)
             try:
-                file = self._org.assets.upload(session.spec(data))
+                file = self._store(session.spec(data))
             except EmulatorError:
                 # Give the parts back, as views of the assembled bytes, so a retry works.
                 view = memoryview(data)
@@ -419,9 +427,9 @@ class SignedUploads:
 
     def create_post(self, request: SignedUploadRequest) -> PostTicket:
         fmt = _check_format(request.format)
-        name = request.name or f"asset-{self._org.ids.token(9)}"
+        name = request.name or f"asset-{self._ids.token(9)}"
         session = self._open(request, name, fmt, POST_POLICY_SECONDS, v2=False)
-        now = self._org.clock.time()
+        now = self._now()
         moment = datetime.fromtimestamp(now, tz=UTC)
         fields = {
             "key": session.asset_data["s3Key"],
@@ -430,7 +438,7 @@ class SignedUploads:
             "bucket": BUCKET,
             "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
             "X-Amz-Credential": (
-                f"{self._org.access_key}/{moment:%Y%m%d}/emulator/s3/aws4_request"
+                f"{self._account.access_key}/{moment:%Y%m%d}/emulator/s3/aws4_request"
             ),
             "X-Amz-Date": f"{moment:%Y%m%dT%H%M%SZ}",
         }
@@ -441,7 +449,7 @@ class SignedUploads:
         }
         encoded = base64.b64encode(_json_text(policy).encode()).decode()
         fields["Policy"] = encoded
-        fields["X-Amz-Signature"] = hmac_hex(self._org.api_secret, encoded)
+        fields["X-Amz-Signature"] = hmac_hex(self._account.api_secret, encoded)
         return PostTicket(BUCKET, fields)
 
     def post(self, fields: Mapping[str, str], data: bytes | None) -> File:
@@ -450,13 +458,13 @@ class SignedUploads:
         Field names are matched case-insensitively, as S3 does.
         """
         form = {key.lower(): value for key, value in fields.items()}
-        policy = _verified_policy(self._org.api_secret, form)
+        policy = _verified_policy(self._account.api_secret, form)
         expiration = policy.get("expiration")
         try:
             expires = datetime.fromisoformat(expiration).timestamp()  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise S3Error("AccessDenied", "Invalid Policy: Invalid 'expiration' value") from None
-        if self._org.clock.time() > expires:
+        if self._now() > expires:
             raise S3Error("AccessDenied", "Invalid according to Policy: Policy expired.")
         if data is None:
             message = "POST requires exactly one file upload per request."
@@ -473,7 +481,7 @@ class SignedUploads:
         with session.lock:
             if session.completed:
                 raise S3Error("AccessDenied", "this presigned POST was used already")
-            file = self._org.assets.upload(session.spec(data))
+            file = self._store(session.spec(data))
             session.completed = True
         return file
 
@@ -520,23 +528,16 @@ def _check_condition(condition: Any, form: Mapping[str, str], size: int) -> None
     raise S3Error("AccessDenied", f"Invalid Policy: unsupported condition {condition!r}")
 
 
-def multipart_uploads(emulator: Emulator, params: Mapping[str, str]) -> SignedUploads:
-    """The upload store of the org a multipart URL names (``pbo``); unknown orgs fail signing."""
+def multipart_org_id(params: Mapping[str, str]) -> int | None:
+    """The ``orgId`` a signed multipart URL names (``pbo``), or None if it names none."""
     try:
-        org = emulator.org(int(params.get("pbo", "")))
-    except (ValueError, NotFoundError):
-        raise InvalidSignatureError("Invalid signature: the upload URL was altered") from None
-    return org.signed_uploads
+        return int(params.get("pbo", ""))
+    except ValueError:
+        return None
 
 
-def post_uploads(emulator: Emulator, fields: Mapping[str, str]) -> SignedUploads:
-    """The upload store of the org whose access key the POST's ``X-Amz-Credential`` names."""
+def post_access_key(fields: Mapping[str, str]) -> str:
+    """The access key a presigned POST's ``X-Amz-Credential`` (``{accessKey}/{date}/...``)
+    names, or ``""``."""
     form = {key.lower(): value for key, value in fields.items()}
-    access_key = form.get("x-amz-credential", "").split("/", 1)[0]
-    org = emulator.org_by_access_key(access_key) if access_key else None
-    if org is None:
-        raise S3Error(
-            "InvalidAccessKeyId",
-            "The AWS Access Key Id you provided does not exist in our records.",
-        )
-    return org.signed_uploads
+    return form.get("x-amz-credential", "").split("/", 1)[0]

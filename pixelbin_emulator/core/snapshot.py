@@ -24,26 +24,39 @@ import binascii
 import contextlib
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import media
 from .assets import UploadSpec, check_access
 from .clock import isoformat, parse_instant
 from .credentials import CredentialSet
 from .errors import ConflictError, ValidationError
+from .ids import IdFactory
+from .orgs import Org
 from .presets import Preset
 from .records import File, Folder
-
-if TYPE_CHECKING:
-    from .emulator import Emulator, OrgStaging
-    from .orgs import Org
+from .registry import OrgStaging
 
 FORMAT = "pixelbin-emulator-state"
 VERSION = 1
 #: The largest integer JavaScript reads exactly (2**53 - 1), as for orgIds.
 MAX_SEQ = 9_007_199_254_740_991
 _RECORD_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._~-]{1,128}", re.ASCII)
+
+
+class Orgs(Protocol):
+    """What loading and dumping state documents needs of the emulator, which loads its own seed
+    with :func:`build_orgs` (so this module cannot know the emulator)."""
+
+    def org(self, org_id: int) -> Org: ...
+
+    def orgs(self) -> list[Org]: ...
+
+    def replace_orgs(
+        self, load: Callable[[OrgStaging], list[Org]], *, keep: Callable[[Org], bool]
+    ) -> list[Org]: ...
 
 
 def _timestamp(doc: dict[str, Any], key: str, default: float) -> float:
@@ -105,7 +118,7 @@ def build_orgs(staging: OrgStaging, doc: Any, *, base_dir: Path | None = None) -
     return [_load_org(staging, org_doc, base_dir) for org_doc in orgs_doc]
 
 
-def load_state(emulator: Emulator, doc: Any, *, base_dir: Path | None = None) -> list[Org]:
+def load_state(emulator: Orgs, doc: Any, *, base_dir: Path | None = None) -> list[Org]:
     """Add the orgs of a state document to ``emulator``, all or nothing; returns them.
 
     Unlike an import in ``merge`` mode, an org whose ``orgId`` (or credentials) is taken is a
@@ -117,7 +130,7 @@ def load_state(emulator: Emulator, doc: Any, *, base_dir: Path | None = None) ->
 
 
 def import_state(
-    emulator: Emulator, doc: Any, *, mode: str = "replace", base_dir: Path | None = None
+    emulator: Orgs, doc: Any, *, mode: str = "replace", base_dir: Path | None = None
 ) -> list[Org]:
     """Load a state document into a running emulator, all or nothing.
 
@@ -146,15 +159,25 @@ def load_into(org: Org, doc: Any, *, base_dir: Path | None = None) -> None:
 
     The org's own credentials stay. All or nothing: the document is first loaded into a scratch
     org holding what the org holds (the same records, shared, not copied), so a document that
-    is bad in itself or clashes with the org's contents leaves the org as it was.
+    is bad in itself or clashes with the org's contents leaves the org as it was. The scratch
+    org has ids of its own, so trying the load draws none from the org's (seeded) sequence.
     """
-    from .emulator import Emulator
-
     if not isinstance(doc, dict):
         raise ValidationError("every org must be an object")
     with org.lock:
         now = org.clock.time()
-        trial = Emulator(limits=org.limits).create_org()
+        trial = Org(
+            org_id=org.org_id,
+            name=org.name,
+            cloud_name=org.cloud_name,
+            api_secret=org.api_secret,
+            access_key=org.access_key,
+            created_at=org.created_at,
+            ids=IdFactory(),
+            clock=org.clock,
+            limits=org.limits,
+            catalogue=org.catalogue,
+        )
         for entry in org.assets.entries():
             trial.assets.restore(entry)
         for preset in org.presets.all():
@@ -345,7 +368,7 @@ def _load_file(org: Org, doc: dict[str, Any], now: float, base_dir: Path | None)
 
 
 def dump_state(
-    emulator: Emulator, org_id: int | None = None, *, blobs: dict[str, bytes] | None = None
+    emulator: Orgs, org_id: int | None = None, *, blobs: dict[str, bytes] | None = None
 ) -> dict[str, Any]:
     """Export every org (or one) with file bytes inline as base64.
 
