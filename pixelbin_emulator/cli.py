@@ -45,11 +45,13 @@ class _WholeNumber(click.IntRange):
 
 
 class _Seconds(click.FloatRange):
+    """Seconds in a range; NaN, which every range check lets through, is refused."""
+
     name = "number of seconds"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         seconds = super().convert(value, param, ctx)
-        if math.isnan(seconds):  # every range comparison with NaN is false: it would pass
+        if math.isnan(seconds):
             self.fail(f"{value!r} is not a valid {self.name}.", param, ctx)
         return seconds
 
