@@ -23,6 +23,9 @@ import urllib.request
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from .api.wire import to_builtins
+from .api.wire.control import FaultRuleSpec
+
 JSON = dict[str, Any]
 
 
@@ -196,15 +199,16 @@ class ControlClient:
         body: Any = None,
         headers: dict[str, str] | None = None,
         latency: float | None = None,
-        drop: bool | None = None,
+        drop: bool = False,
         times: int | None = None,
         after: int | None = None,
     ) -> JSON:
-        rule = _fields(
+        """Add a fault rule; the server validates it (the same spec as the plugin's ``fault``)."""
+        spec = FaultRuleSpec(
             operation=operation,
             path=path,
             method=method,
-            orgId=org_id,
+            org_id=org_id,
             status=status,
             body=body,
             headers=headers,
@@ -213,7 +217,7 @@ class ControlClient:
             times=times,
             after=after,
         )
-        return self.call("POST", "/faults", rule)
+        return self.call("POST", "/faults", to_builtins(spec))
 
     def faults(self, org_id: int | None = None) -> list[JSON]:
         return self.call("GET", "/faults" + _params(orgId=org_id))["items"]

@@ -16,6 +16,8 @@ import copy
 import functools
 from typing import Any
 
+from .api import wire
+from .api.wire import control as wire_control
 from .core.records import ACCESS_VALUES
 from .core.signed_uploads import ASSET_DATA_FIELD, MULTIPART_PARAMS
 
@@ -1093,7 +1095,6 @@ SCHEMAS |= {
         }
     ),
     "ControlOrgs": obj({"items": {"type": "array", "items": ref("ControlOrg")}}),
-    "ControlDomain": obj({"host": STRING, "orgId": INTEGER}),
     "Removed": obj({"removed": {"type": "integer", "minimum": 0}}),
     "JournalEntry": obj(
         {
@@ -1111,30 +1112,13 @@ SCHEMAS |= {
             "faultId": nullable(INTEGER),
         }
     ),
-    "FaultRule": obj(
-        {
-            "id": INTEGER,
-            "operation": nullable(STRING),
-            "path": nullable(STRING),
-            "method": nullable(STRING),
-            "orgId": nullable(INTEGER),
-            "status": nullable(INTEGER),
-            "body": {},
-            "headers": {"type": "object", "additionalProperties": STRING},
-            "latency": nullable(NUMBER),
-            "drop": BOOLEAN,
-            "times": nullable(INTEGER),
-            "after": nullable(INTEGER),
-            "matched": INTEGER,
-            "fired": INTEGER,
-            "exhausted": BOOLEAN,
-        }
-    ),
-    "Clock": obj({"now": TIMESTAMP, "epoch": NUMBER, "frozen": BOOLEAN}),
     "UrlStub": obj({"url": STRING, "orgId": nullable(INTEGER), "status": INTEGER, "size": INTEGER}),
     # The seed format (docs/control-plane.md): {"orgs": [...]}, open-ended within.
     "Snapshot": {"type": "object", "properties": {"orgs": {"type": "array"}}},
 }
+
+# The control plane's fault rules, clock and org creation: generated from their wire structs.
+SCHEMAS |= wire.schemas(*wire_control.REQUESTS, *wire_control.RESPONSES)
 
 ADMIN = [{}, {"adminToken": []}]  # optional: only when the emulator runs with --admin-token
 
@@ -1166,7 +1150,7 @@ def _control() -> dict[str, dict[str, Schema]]:
     org_filter = query("orgId", INTEGER, "Only this org's (404 for an unknown org)")
     org_id = {**path_param("org_id", "The org's id"), "schema": INTEGER}
     rule_id = {**path_param("rule_id", "The fault rule's id"), "schema": INTEGER}
-    clock = ref("Clock")
+    clock = ref("ClockState")
     return {
         f"{CONTROL}/health": {
             "get": _control_op(
@@ -1193,19 +1177,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 201,
                 ref("ControlOrg"),
                 (400, 401, 409, 413),
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "name": STRING,
-                            "orgId": INTEGER,
-                            "cloudName": STRING,
-                            "apiSecret": STRING,
-                            "accessKey": STRING,
-                        },
-                    },
-                    required=False,
-                ),
+                body=json_body(ref("OrgCreate"), required=False),
             ),
         },
         f"{CONTROL}/orgs/{{org_id}}": {
@@ -1231,7 +1203,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 201,
                 ref("ControlDomain"),
                 (400, 401, 404, 409, 413),
-                body=json_body(obj({"host": STRING, "orgId": INTEGER})),
+                body=json_body(ref("DomainMapping")),
             ),
         },
         f"{CONTROL}/domains/{{host}}": {
@@ -1333,7 +1305,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 "list_faults",
                 "Fault rules",
                 200,
-                items_of("FaultRule"),
+                items_of("FaultRuleState"),
                 (400, 401, 404),
                 parameters=[org_filter],
             ),
@@ -1341,26 +1313,9 @@ def _control() -> dict[str, dict[str, Schema]]:
                 "add_fault",
                 "Add a fault rule",
                 201,
-                ref("FaultRule"),
+                ref("FaultRuleState"),
                 (400, 401, 404, 413),
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "operation": STRING,
-                            "path": STRING,
-                            "method": STRING,
-                            "orgId": INTEGER,
-                            "status": INTEGER,
-                            "body": {},
-                            "headers": {"type": "object", "additionalProperties": STRING},
-                            "latency": NUMBER,
-                            "drop": BOOLEAN,
-                            "times": INTEGER,
-                            "after": INTEGER,
-                        },
-                    }
-                ),
+                body=json_body(ref("FaultRuleSpec")),
             ),
             "delete": _control_op(
                 "clear_faults",
@@ -1373,13 +1328,18 @@ def _control() -> dict[str, dict[str, Schema]]:
         },
         f"{CONTROL}/faults/{{rule_id}}": {
             "get": _control_op(
-                "get_fault", "One rule", 200, ref("FaultRule"), (401, 404), parameters=[rule_id]
+                "get_fault",
+                "One rule",
+                200,
+                ref("FaultRuleState"),
+                (401, 404),
+                parameters=[rule_id],
             ),
             "delete": _control_op(
                 "delete_fault",
                 "Remove one rule",
                 200,
-                ref("FaultRule"),
+                ref("FaultRuleState"),
                 (401, 404),
                 parameters=[rule_id],
             ),
@@ -1394,13 +1354,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 200,
                 clock,
                 (400, 401, 413),
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {"at": {"oneOf": [NUMBER, TIMESTAMP]}},
-                    },
-                    required=False,
-                ),
+                body=json_body(ref("ClockFreeze"), required=False),
             )
         },
         f"{CONTROL}/clock/advance": {
@@ -1410,9 +1364,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 200,
                 clock,
                 (400, 401, 413),
-                body=json_body(
-                    {"type": "object", "properties": {"seconds": NUMBER}, "required": ["seconds"]}
-                ),
+                body=json_body(ref("ClockAdvance")),
             )
         },
         f"{CONTROL}/clock/unfreeze": {

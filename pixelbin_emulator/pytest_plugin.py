@@ -30,6 +30,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from .api.wire import validated
+from .api.wire.control import FaultRuleSpec
 from .app import create_app
 from .control import ControlClient
 from .core.clock import Clock, parse_instant
@@ -152,21 +154,21 @@ class EmulatorHandle:
     ) -> FaultRule:
         """Make this org's matching requests fail, e.g. ``fault(operation="fileUpload",
         status=503, times=2)``; the rule's ``matched``/``fired`` counters stay readable."""
-        doc = {
-            "operation": operation,
-            "path": path,
-            "method": method,
-            "orgId": self.org_id,
-            "status": status,
-            "body": body,
-            "headers": headers,
-            "latency": latency,
-            "drop": drop,
-            "times": times,
-            "after": after,
-        }
+        spec = FaultRuleSpec(
+            operation=operation,
+            path=path,
+            method=method,
+            org_id=self.org_id,
+            status=status,
+            body=body,
+            headers=headers,
+            latency=latency,
+            drop=drop,
+            times=times,
+            after=after,
+        )
         __tracebackhide__ = True
-        return _plainly(self.emulator.faults.add, doc)
+        return _plainly(lambda: self.emulator.faults.add(validated(spec).rule()))
 
     def faults(self) -> list[FaultRule]:
         return self.emulator.faults.rules(self.org_id)

@@ -4,7 +4,8 @@ Operations are found by ``operationId``, which is the Flask endpoint, so a respo
 against exactly the operation that served it. A response is a violation when its status is not
 described for that operation, when its media type is not one described for that status, or when
 its JSON body does not match the schema. A request that matched no route must still answer
-the error format.
+the error format. A request the server accepted (2xx) is a violation when its JSON body does not
+match the operation's request schema: a field parsed but not described fails the test.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -74,6 +76,22 @@ class Contract:
         schema = content["application/json"]["schema"]
         return self._json_violations(where, (endpoint, status), schema, mimetype, body)
 
+    def request_violations(
+        self, endpoint: str, method: str, body: Callable[[], bytes]
+    ) -> list[str]:
+        """What is wrong with an accepted request's JSON body (empty: it follows the schema);
+        ``body`` is read only for an operation that takes JSON."""
+        _, _, operation = self.operations[endpoint]
+        content = operation.get("requestBody", {}).get("content", {})
+        if "application/json" not in content:
+            return []
+        data = body()
+        if not data.strip():
+            return []
+        where = f"{method} {endpoint} request"
+        schema = content["application/json"]["schema"]
+        return self._json_violations(where, (endpoint, 0), schema, "application/json", data)
+
     def _json_violations(
         self,
         where: str,
@@ -117,6 +135,10 @@ class Recorder:
         found = self.contract.violations(
             endpoint, request.method, response.status_code, response.mimetype, body
         )
+        if endpoint is not None and 200 <= response.status_code < 300:
+            found += self.contract.request_violations(
+                endpoint, request.method, lambda: request.get_data(cache=True)
+            )
         if found:
             with self._lock:
                 self._found.extend(found)

@@ -11,6 +11,9 @@ import pytest
 from PIL import Image
 from pixelbin.common.exceptions import PixelbinServerResponseError
 
+from pixelbin_emulator.api.wire import decode
+from pixelbin_emulator.api.wire.control import FaultRuleSpec
+from pixelbin_emulator.core.faults import FaultRule
 from pixelbin_emulator.core.snapshot import dump_state
 
 
@@ -64,3 +67,8 @@ def assert_error(response: Any, status: int) -> dict[str, Any]:
     assert body["code"] == f"CG-{status:04d}"
     assert body["message"]
     return body
+
+
+def fault_rule(doc: dict[str, Any]) -> FaultRule:
+    """A core fault rule from its wire document, validated as ``POST /_emulator/faults`` does."""
+    return decode(doc, FaultRuleSpec).rule()

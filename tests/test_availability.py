@@ -11,15 +11,18 @@ import threading
 import time
 from collections.abc import Iterator
 
+import click
 import pytest
 import requests
 from pixelbin import PixelbinClient, PixelbinConfig
 
 from pixelbin_emulator.app import create_app
-from pixelbin_emulator.cli import build_parser
+from pixelbin_emulator.cli import parse_args
 from pixelbin_emulator.seeds import default_emulator
 from pixelbin_emulator.server import LiveServer
 from pixelbin_emulator.settings import Settings
+
+from .helpers import fault_rule
 
 API = "/service/platform/assets/v1.0"
 #: Well under the time a blocked request would wait (a latency of 5 s, a 120 s idle timeout).
@@ -102,7 +105,9 @@ def test_one_orgs_latency_fault_does_not_stall_the_server():
     with LiveServer(create_app(default_emulator()), threads=2) as live:
         em = live.emulator
         slow, other = em.create_org(), em.create_org()
-        rule = em.faults.add({"orgId": slow.org_id, "operation": "listFiles", "latency": 5})
+        rule = em.faults.add(
+            fault_rule({"orgId": slow.org_id, "operation": "listFiles", "latency": 5})
+        )
         answers: list[tuple[int, float]] = []
 
         def slow_call() -> None:
@@ -136,10 +141,14 @@ def test_a_delayed_upload_keeps_its_body_and_later_effects(event_loop):
     with LiveServer(create_app(default_emulator())) as live:
         org = live.emulator.create_org()
         pixelbin = PixelbinClient(PixelbinConfig({"domain": live.url, "apiSecret": org.api_secret}))
-        live.emulator.faults.add({"operation": "fileUpload", "latency": 0.5, "times": 1})
+        live.emulator.faults.add(
+            fault_rule({"operation": "fileUpload", "latency": 0.5, "times": 1})
+        )
         uploaded = pixelbin.assets.fileUpload(file=b"x" * 200_000, name="slow")
         assert uploaded["size"] == 200_000
-        live.emulator.faults.add({"operation": "listFiles", "latency": 0.3, "status": 503})
+        live.emulator.faults.add(
+            fault_rule({"operation": "listFiles", "latency": 0.3, "status": 503})
+        )
         answer = requests.get(f"{live.url}{API}/listFiles", headers=bearer(org), timeout=10)
         assert answer.status_code == 503
         assert answer.json()["exception"] == "EmulatedFaultError"
@@ -147,7 +156,7 @@ def test_a_delayed_upload_keeps_its_body_and_later_effects(event_loop):
 
 def test_connection_flags_and_environment(monkeypatch):
     monkeypatch.setenv("PIXELBIN_EMULATOR_HEADER_TIMEOUT", "7")
-    args = build_parser().parse_args(["--connection-limit", "2000", "--channel-timeout", "60"])
+    args = parse_args(["--connection-limit", "2000", "--channel-timeout", "60"])
     assert (args.connection_limit, args.channel_timeout, args.header_timeout) == (2000, 60, 7)
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["--connection-limit", "0"])
+    with pytest.raises(click.BadParameter, match="0 is not in the range x>=1"):
+        parse_args(["--connection-limit", "0"])

@@ -14,6 +14,8 @@ from pixelbin_emulator.core.faults import Faults
 from pixelbin_emulator.core.journal import Journal, JournalQuery
 from pixelbin_emulator.settings import Settings
 
+from .helpers import fault_rule
+
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
@@ -21,7 +23,9 @@ PNG = base64.b64decode(
 
 def test_fault_fires_exactly_times_under_concurrency() -> None:
     faults = Faults()
-    rule = faults.add({"operation": "fileUpload", "status": 503, "after": 3, "times": 5})
+    rule = faults.add(
+        fault_rule({"operation": "fileUpload", "status": 503, "after": 3, "times": 5})
+    )
     fired: list[int] = []
     lock = threading.Lock()
 
@@ -42,8 +46,8 @@ def test_fault_fires_exactly_times_under_concurrency() -> None:
 
 def test_first_open_rule_wins_and_later_rules_do_not_see_the_request() -> None:
     faults = Faults()
-    first = faults.add({"operation": "list*", "status": 500, "times": 1})
-    second = faults.add({"path": "/a/*", "method": "get", "status": 502})
+    first = faults.add(fault_rule({"operation": "list*", "status": 500, "times": 1}))
+    second = faults.add(fault_rule({"path": "/a/*", "method": "get", "status": 502}))
     assert faults.check("listFiles", "GET", "/a/b", None) is first
     assert faults.check("listFiles", "GET", "/a/b", None) is second
     assert faults.check("listFiles", "POST", "/a/b", None) is None
@@ -122,7 +126,7 @@ def test_cdn_fault_scoped_by_cloud_name() -> None:
     org = emulator.create_org()
     other = emulator.create_org()
     client = create_app(emulator, Settings()).test_client()
-    emulator.faults.add({"operation": "getCdnFile", "status": 429, "orgId": org.org_id})
+    emulator.faults.add(fault_rule({"operation": "getCdnFile", "status": 429, "orgId": org.org_id}))
     assert client.get(f"/v2/{org.cloud_name}/original/missing.png").status_code == 429
     assert client.get(f"/v2/{other.cloud_name}/original/missing.png").status_code == 404
 
@@ -131,7 +135,7 @@ def test_cdn_fault_scoped_by_cloud_name() -> None:
 def test_reset_and_drop_org_forget_scoped_state(forget: str) -> None:
     emulator = Emulator()
     org = emulator.create_org()
-    emulator.faults.add({"status": 500, "orgId": org.org_id})
+    emulator.faults.add(fault_rule({"status": 500, "orgId": org.org_id}))
     emulator.url_stubs.add("http://x/a", b"a", org_id=org.org_id)
     emulator.journal.record(
         time=0, method="GET", path="/", query="", status=200, operation=None,

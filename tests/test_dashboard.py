@@ -20,7 +20,7 @@ from pixelbin_emulator.pytest_plugin import EmulatorHandle
 from pixelbin_emulator.seeds import default_emulator
 from pixelbin_emulator.settings import Settings
 
-from .helpers import png
+from .helpers import fault_rule, png
 
 UI = "/_emulator/ui"
 
@@ -149,7 +149,7 @@ def test_faults_are_added_and_removed_for_the_org_only(ui, pixelbin_emulator):
 def test_rules_for_every_org_show_on_each_org_page():
     app = create_app(default_emulator(), Settings())
     em = app.extensions["pixelbin_emulator"]["emulator"]
-    rule = em.faults.add({"operation": "getCdnFile", "status": 500})
+    rule = em.faults.add(fault_rule({"operation": "getCdnFile", "status": 500}))
     client = app.test_client()
     page = client.get(UI + "/orgs/1/faults")
     assert b"every org" in page.data and b"getCdnFile" in page.data

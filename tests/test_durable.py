@@ -17,6 +17,8 @@ from pixelbin_emulator.durable import DataDirError, DurableStore
 from pixelbin_emulator.seeds import default_emulator
 from pixelbin_emulator.settings import Settings
 
+from .helpers import fault_rule
+
 SECRET = "dev-api-secret-0000-0000-000000000000"
 AUTH = {"Authorization": "Bearer " + base64.b64encode(SECRET.encode()).decode()}
 API = "/service/platform/assets/v1.0"
@@ -249,7 +251,7 @@ def test_journal_faults_url_stubs_and_open_uploads_are_forgotten(tmp_path):
 
     assert put_part(client).status_code == 204
     ok(client, "GET", API + "/listFiles", headers=AUTH)
-    emulator.faults.add({"operation": "fileUpload", "status": 503})
+    emulator.faults.add(fault_rule({"operation": "fileUpload", "status": 503}))
     emulator.url_stubs.add("https://example.test/a.png", b"png")
     store.close()
     emulator, store, client = open_store(tmp_path)

@@ -14,6 +14,8 @@ from pixelbin_emulator.app import create_app
 from pixelbin_emulator.seeds import default_emulator
 from pixelbin_emulator.settings import Settings
 
+from .helpers import fault_rule
+
 SECRET = "dev-api-secret-0000-0000-000000000000"
 AUTH = {"Authorization": "Bearer " + base64.b64encode(SECRET.encode()).decode()}
 API = "/service/platform/assets/v1.0"
@@ -73,7 +75,7 @@ def test_a_bad_cdn_signature_says_why(capsys):
 
 def test_a_fault_that_fired_is_named(capsys):
     emulator, app = client()
-    rule = emulator.faults.add({"operation": "listFiles", "status": 503, "times": 1})
+    rule = emulator.faults.add(fault_rule({"operation": "listFiles", "status": 503, "times": 1}))
     app.get(API + "/listFiles", headers=AUTH)
     app.get(API + "/listFiles", headers=AUTH)
     faulted, passed = (LINE.match(line) for line in lines(capsys))
@@ -84,7 +86,7 @@ def test_a_fault_that_fired_is_named(capsys):
 
 def test_json_lines(capsys):
     emulator, app = client("json")
-    emulator.faults.add({"operation": "getFileById", "drop": True})
+    emulator.faults.add(fault_rule({"operation": "getFileById", "drop": True}))
     with pytest.raises(ClientDisconnected):  # what waitress turns into a closed connection
         app.get(API + "/files/id/nothing", headers=AUTH)
     (line,) = lines(capsys)

@@ -20,9 +20,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..core.clock import Clock, isoformat, parse_instant
+from ..core.clock import parse_instant
 from ..core.emulator import Emulator, normalize_host
 from ..core.errors import UnauthorizedError, ValidationError
+from ..core.faults import FaultRule
 from ..core.journal import JournalQuery
 from ..core.orgs import Org
 from ..core.signing import matches
@@ -30,6 +31,17 @@ from ..core.snapshot import dump_state, import_state, org_head
 from ..seeds import DEFAULT_SEED_NAME, read_seed
 from . import parsing
 from .context import emulator, settings
+from .wire import decode, to_builtins
+from .wire.control import (
+    ClockAdvance,
+    ClockFreeze,
+    ClockState,
+    ControlDomain,
+    DomainMapping,
+    FaultRuleSpec,
+    FaultRuleState,
+    OrgCreate,
+)
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
 
@@ -86,13 +98,13 @@ def list_orgs() -> Response:
 
 @bp.post("/orgs")
 def create_org() -> Response:
-    body = parsing.json_body()
+    body = decode(parsing.json_body(), OrgCreate)
     org = emulator().create_org(
-        name=parsing.opt_str(body, "name"),
-        org_id=parsing.opt_int(body, "orgId"),
-        cloud_name=parsing.opt_str(body, "cloudName"),
-        api_secret=parsing.opt_str(body, "apiSecret"),
-        access_key=parsing.opt_str(body, "accessKey"),
+        name=body.name,
+        org_id=body.org_id,
+        cloud_name=body.cloud_name,
+        api_secret=body.api_secret,
+        access_key=body.access_key,
     )
     return _created(org_head(org))
 
@@ -111,7 +123,7 @@ def drop_org(org_id: int) -> Response:
 
 
 def _domain(host: str, org_id: int) -> dict[str, Any]:
-    return {"host": host, "orgId": org_id}
+    return to_builtins(ControlDomain(host=host, org_id=org_id))
 
 
 @bp.get("/domains")
@@ -122,12 +134,9 @@ def list_domains() -> Response:
 
 @bp.post("/domains")
 def map_domain() -> Response:
-    body = parsing.json_body()
-    org_id = parsing.opt_int(body, "orgId")
-    if org_id is None:
-        raise ValidationError("orgId is required")
-    host = emulator().map_domain(parsing.req_str(body, "host"), org_id)
-    return _created(_domain(host, org_id))
+    body = decode(parsing.json_body(), DomainMapping)
+    host = emulator().map_domain(body.host, body.org_id)
+    return _created(_domain(host, body.org_id))
 
 
 @bp.delete("/domains/<host>")
@@ -225,27 +234,31 @@ def clear_requests() -> Response:
 # -- faults --------------------------------------------------------------------------------------
 
 
+def _rule(rule: FaultRule) -> dict[str, Any]:
+    return to_builtins(FaultRuleState.of(rule))
+
+
 @bp.get("/faults")
 def list_faults() -> Response:
-    return jsonify(items=[rule.as_dict() for rule in emulator().faults.rules(_org_id_arg())])
+    return jsonify(items=[_rule(rule) for rule in emulator().faults.rules(_org_id_arg())])
 
 
 @bp.post("/faults")
 def add_fault() -> Response:
-    body = parsing.json_body()
-    if body.get("orgId") is not None:
-        emulator().org(parsing.opt_int(body, "orgId") or 0)
-    return _created(emulator().faults.add(body).as_dict())
+    spec = decode(parsing.json_body(), FaultRuleSpec, "fault rule")
+    if spec.org_id is not None:
+        emulator().org(spec.org_id)  # 404 for an unknown org
+    return _created(_rule(emulator().faults.add(spec.rule())))
 
 
 @bp.get("/faults/<int:rule_id>")
 def get_fault(rule_id: int) -> Response:
-    return jsonify(emulator().faults.get(rule_id).as_dict())
+    return jsonify(_rule(emulator().faults.get(rule_id)))
 
 
 @bp.delete("/faults/<int:rule_id>")
 def delete_fault(rule_id: int) -> Response:
-    return jsonify(emulator().faults.remove(rule_id).as_dict())
+    return jsonify(_rule(emulator().faults.remove(rule_id)))
 
 
 @bp.delete("/faults")
@@ -256,46 +269,38 @@ def clear_faults() -> Response:
 # -- clock ---------------------------------------------------------------------------------------
 
 
-def clock_object(clock: Clock) -> dict[str, Any]:
-    now = clock.time()
-    return {"now": isoformat(now), "epoch": now, "frozen": clock.frozen}
+def _clock() -> Response:
+    return jsonify(to_builtins(ClockState.of(emulator().clock)))
 
 
 @bp.get("/clock")
 def get_clock() -> Response:
-    return jsonify(clock_object(emulator().clock))
+    return _clock()
 
 
 @bp.post("/clock/freeze")
 def freeze_clock() -> Response:
-    clock = emulator().clock
-    at = parsing.json_body().get("at")
-    clock.freeze(None if at is None else parse_instant(at))
-    return jsonify(clock_object(clock))
+    at = decode(parsing.json_body(), ClockFreeze).at
+    emulator().clock.freeze(None if at is None else parse_instant(at))
+    return _clock()
 
 
 @bp.post("/clock/advance")
 def advance_clock() -> Response:
-    seconds = parsing.json_body().get("seconds")
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool):
-        raise ValidationError("seconds must be a number")
-    clock = emulator().clock
-    clock.advance(seconds)
-    return jsonify(clock_object(clock))
+    emulator().clock.advance(decode(parsing.json_body(), ClockAdvance).seconds)
+    return _clock()
 
 
 @bp.post("/clock/unfreeze")
 def unfreeze_clock() -> Response:
-    clock = emulator().clock
-    clock.unfreeze()
-    return jsonify(clock_object(clock))
+    emulator().clock.unfreeze()
+    return _clock()
 
 
 @bp.post("/clock/reset")
 def reset_clock() -> Response:
-    clock = emulator().clock
-    clock.reset()
-    return jsonify(clock_object(clock))
+    emulator().clock.reset()
+    return _clock()
 
 
 # -- URL stubs -----------------------------------------------------------------------------------

@@ -39,10 +39,12 @@ from ..core.records import File, Folder
 from ..core.signing import matches, sign_cdn_path
 from ..core.snapshot import dump_state
 from .context import emulator, settings
-from .control import clock_object, load_snapshot, snapshot_archive
+from .control import load_snapshot, snapshot_archive
 from .errors import error_response
 from .serializers import cdn_path, file_object
 from .uploads import default_name, with_source
+from .wire import decode, to_builtins
+from .wire.control import ClockState, FaultRuleSpec, FaultRuleState
 
 bp = Blueprint(
     "dashboard",
@@ -190,7 +192,7 @@ def _frame(org: Org | None, section: str = "") -> dict[str, Any]:
         "orgs": em.orgs(),
         "org": org,
         "section": section,
-        "clock": clock_object(em.clock),
+        "clock": to_builtins(ClockState.of(em.clock)),
         "auth": bool(settings().admin_token),
         "notice": request.args.get("notice"),
     }
@@ -459,7 +461,11 @@ def journal_entries(org_id: int) -> Response:
 def faults(org_id: int) -> str:
     org = emulator().org(org_id)
     # Rules for every org (orgId null) apply to this one too.
-    rules = [r.as_dict() for r in emulator().faults.rules() if r.org_id in (None, org_id)]
+    rules = [
+        to_builtins(FaultRuleState.of(r))
+        for r in emulator().faults.rules()
+        if r.org_id in (None, org_id)
+    ]
     return render_template("dashboard/faults.html", rules=rules, **_frame(org, "faults"))
 
 
@@ -481,7 +487,7 @@ def add_fault(org_id: int) -> Answer:
             doc[key] = value
     if form.get("drop"):
         doc["drop"] = True
-    rule = emulator().faults.add(doc)
+    rule = emulator().faults.add(decode(doc, FaultRuleSpec, "fault rule").rule())
     return _redirect("dashboard.faults", f"fault rule {rule.id} added", org_id=org_id)
 
 
@@ -513,7 +519,7 @@ def clock() -> Answer:
     else:
         raise ValidationError("action must be freeze, advance, unfreeze or reset")
     target = _safe_next(request.form.get("next"))
-    notice = urlencode({"notice": f"clock: {clock_object(em.clock)['now']}"})
+    notice = urlencode({"notice": f"clock: {ClockState.of(em.clock).now}"})
     return redirect(target + ("&" if "?" in target else "?") + notice, 303)
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import NotFoundError, ValidationError
+from .errors import NotFoundError
 
 #: Longest latency a rule may ask for, so a typo cannot hang a request for hours.
 MAX_LATENCY = 300.0
@@ -50,10 +50,6 @@ FORBIDDEN_HEADERS = frozenset(
 )
 MAX_HEADERS = 50
 MAX_HEADER_VALUE = 8192
-# RFC 9110 §5.6.2 token; a field value is visible Latin-1 text, spaces and tabs (§5.5: no CR,
-# LF or NUL; WSGI headers are Latin-1 strings).
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}")
-_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 
 
 def _glob(pattern: str | None) -> Callable[[str], Any] | None:
@@ -93,72 +89,6 @@ class FaultRule:
     def exhausted(self) -> bool:
         return self.times is not None and self.fired >= self.times
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "operation": self.operation,
-            "path": self.path,
-            "method": self.method,
-            "orgId": self.org_id,
-            "status": self.status,
-            "body": self.body,
-            "headers": dict(self.headers),
-            "latency": self.latency,
-            "drop": self.drop,
-            "times": self.times,
-            "after": self.after,
-            "matched": self.matched,
-            "fired": self.fired,
-            "exhausted": self.exhausted,
-        }
-
-
-def _opt_str(doc: dict[str, Any], key: str) -> str | None:
-    value = doc.get(key)
-    if value is not None and (not isinstance(value, str) or not value):
-        raise ValidationError(f"{key} must be a non-empty string")
-    return value
-
-
-def _opt_int(doc: dict[str, Any], key: str, low: int, high: int | None = None) -> int | None:
-    value = doc.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValidationError(f"{key} must be an integer >= {low}")
-    if high is not None and value > high:
-        raise ValidationError(f"{key} must be an integer <= {high}")
-    return value
-
-
-def _headers(value: Any) -> dict[str, str]:
-    """Answer headers that can be sent as given, or a 400 saying which cannot."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise ValidationError("headers must be an object of strings")
-    if len(value) > MAX_HEADERS:
-        raise ValidationError(f"a fault rule sets at most {MAX_HEADERS} headers")
-    for name, text in value.items():
-        if not _TOKEN.fullmatch(name):
-            raise ValidationError(f"header name {name!r} is not an HTTP token")
-        if name.lower() in FORBIDDEN_HEADERS:
-            raise ValidationError(f"header {name} frames the message and cannot be set by a rule")
-        if len(text) > MAX_HEADER_VALUE or not _FIELD_VALUE.fullmatch(text):
-            raise ValidationError(
-                f"header {name} must be at most {MAX_HEADER_VALUE} characters of Latin-1 text "
-                "without control characters (no CR or LF)"
-            )
-    return dict(value)
-
-
-_RULE_KEYS = {
-    "operation", "path", "method", "orgId", "status", "body", "headers",
-    "latency", "drop", "times", "after",
-}  # fmt: skip
-
 
 class Faults:
     """The emulator's fault rules. ``active`` is a plain bool read without the lock (hot path)."""
@@ -169,46 +99,8 @@ class Faults:
         self._rules: list[FaultRule] = []
         self.active = False
 
-    def add(self, doc: dict[str, Any]) -> FaultRule:
-        """Validate a rule document (the JSON shape of :meth:`FaultRule.as_dict`) and add it."""
-        if not isinstance(doc, dict):
-            raise ValidationError("a fault rule must be an object")
-        unknown = sorted(set(doc) - _RULE_KEYS)
-        if unknown:
-            raise ValidationError(f"unknown fault rule fields: {', '.join(unknown)}")
-        status = _opt_int(doc, "status", MIN_STATUS, MAX_STATUS)
-        latency = doc.get("latency", 0) or 0
-        if not isinstance(latency, int | float) or isinstance(latency, bool):
-            raise ValidationError("latency must be a number of seconds")
-        if not 0 <= latency <= MAX_LATENCY:
-            raise ValidationError(f"latency must be between 0 and {MAX_LATENCY:g} seconds")
-        drop = doc.get("drop", False)
-        if not isinstance(drop, bool):
-            raise ValidationError("drop must be a boolean")
-        if status is None and not drop and not latency:
-            raise ValidationError("a fault rule needs an effect: status, drop or latency")
-        if status is not None and drop:
-            raise ValidationError("a fault rule cannot both answer (status) and drop")
-        headers = _headers(doc.get("headers"))
-        if headers and status is None:
-            raise ValidationError("headers need a status to answer with")
-        if status in NO_BODY_STATUSES and doc.get("body") is not None:
-            raise ValidationError(f"a {status} answer has no body")
-        method = _opt_str(doc, "method")
-        rule = FaultRule(
-            id=0,
-            operation=_opt_str(doc, "operation"),
-            path=_opt_str(doc, "path"),
-            method=method.upper() if method else None,
-            org_id=_opt_int(doc, "orgId", 1),
-            status=status,
-            body=doc.get("body"),
-            headers=headers,
-            latency=float(latency),
-            drop=drop,
-            times=_opt_int(doc, "times", 1),
-            after=_opt_int(doc, "after", 0) or 0,
-        )
+    def add(self, rule: FaultRule) -> FaultRule:
+        """Add a rule (validated by the API layer's ``FaultRuleSpec``), giving it its id."""
         with self._lock:
             rule.id = next(self._ids)
             self._rules.append(rule)
