@@ -17,6 +17,7 @@ from .api import (
     transformation_context,
     uploads,
 )
+from .api.application import EmulatorFlask
 from .api.context import EXTENSION_KEY, external_base
 from .api.control import bp as control_bp
 from .api.control_predictions import bp as control_predictions_bp
@@ -57,7 +58,7 @@ def openapi() -> Response:
 def create_app(emulator: Emulator | None = None, settings: Settings | None = None) -> Flask:
     """Build the WSGI app serving ``emulator`` (by default: one loaded with the default seed)."""
     settings = settings or Settings()
-    app = Flask(__name__)
+    app = EmulatorFlask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]

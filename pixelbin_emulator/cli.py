@@ -1,19 +1,25 @@
 """``pixelbin-emulator``: start a local emulator.
 
-Every flag can also be set by an environment variable ``PIXELBIN_EMULATOR_<FLAG>`` (for example
-``PIXELBIN_EMULATOR_PORT=9000``); a flag on the command line wins.
+Every flag can also be set by its environment variable ``PIXELBIN_EMULATOR_<FLAG>`` (for example
+``PIXELBIN_EMULATOR_PORT=9000``); a flag on the command line wins. Built on click (Flask's own
+CLI library): it types, checks and documents the flags and their variables in one place.
 """
 
 from __future__ import annotations
 
-import argparse
 import errno
+import math
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any, TypeVar
+
+import click
+from click.core import ParameterSource
 
 from . import __version__, allocator
 from .api.cors import parse_origins
@@ -27,182 +33,250 @@ from .seeds import fixtures_dir, read_seed
 from .server import DEFAULT_THREADS, LiveServer
 from .settings import Settings
 
+PROG = "pixelbin-emulator"
 ENV_PREFIX = "PIXELBIN_EMULATOR_"
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class EnvError(ValueError):
-    """An environment variable holds a value its flag does not take."""
+class _WholeNumber(click.IntRange):
+    """An integer in a range, named so that a bad value reads "is not a valid whole number"."""
+
+    name = "whole number"
 
 
-def _env_name(name: str) -> str:
-    return ENV_PREFIX + name.upper().replace("-", "_")
+class _Seconds(click.FloatRange):
+    """Seconds in a range; NaN, which every range check lets through, is refused."""
+
+    name = "number of seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a valid {self.name}.", param, ctx)
+        return seconds
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(_env_name(name), default)
+class _Hosts(click.ParamType):
+    """Host names; from the environment, a comma- or space-separated list."""
+
+    name = "host"
+
+    def split_envvar_value(self, rv: str) -> Sequence[str]:
+        return rv.replace(",", " ").split()
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = _env(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise EnvError(f"{_env_name(name)}={raw!r} is not a whole number") from None
+class _EnvOption(click.Option):
+    """An option read from its variable when the command line lacks it; a bad value read
+    there is reported under the variable's name."""
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        hint = " / ".join(f"'{opt}'" for opt in self.opts)
+        if ctx and self.name and ctx.get_parameter_source(self.name) is ParameterSource.ENVIRONMENT:
+            return f"{self.envvar} ({hint})"
+        return hint
 
 
-def _env_bool(name: str) -> bool:
-    raw = (_env(name, "") or "").strip().lower()
-    if raw not in _TRUE | _FALSE:
-        raise EnvError(f"{_env_name(name)}={raw!r} is not a boolean (use 1/0, true/false, yes/no)")
-    return raw in _TRUE
+class _EmptyIsAValue(_EnvOption):
+    """An option whose variable, set but empty, means the empty value rather than "unset"
+    (``PIXELBIN_EMULATOR_CORS_ORIGINS=`` allows no origin)."""
+
+    def resolve_envvar_value(self, ctx: click.Context) -> str | None:
+        found = super().resolve_envvar_value(ctx)
+        if found is None and isinstance(self.envvar, str):
+            return os.environ.get(self.envvar)
+        return found
 
 
-def _env_choice(name: str, choices: Sequence[str], default: str) -> str:
-    raw = _env(name, default) or default
-    if raw not in choices:
-        raise EnvError(f"{_env_name(name)}={raw!r} is not one of: {', '.join(choices)}")
-    return raw
+def _option(flag: str, **kwargs: Any) -> Callable[[_F], _F]:
+    """A ``--flag`` that also reads ``PIXELBIN_EMULATOR_FLAG``, named in its help and errors."""
+    envvar = ENV_PREFIX + flag.removeprefix("--").upper().replace("-", "_")
+    kwargs.setdefault("cls", _EnvOption)
+    return click.option(flag, envvar=envvar, show_envvar=True, **kwargs)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The parsed command line, environment variables and defaults applied."""
+
+    host: str
+    port: int
+    api_secret: str | None
+    access_key: str | None
+    cloud_name: str | None
+    seed: Path | None
+    external_url: str | None
+    allow_fetch: bool
+    admin_token: str | None
+    threads: int
+    data_dir: Path | None
+    log_format: str
+    quiet: bool
+    prediction_latency: float
+    cors_origins: str
+    cors_platform: bool
+    custom_domain: tuple[str, ...]
+    transform_cache_mb: int
+    connection_limit: int
+    channel_timeout: int
+    header_timeout: int
+    max_pending_upload_mb: int
 
 
 class _Stopped(Exception):
     """Raised in the serving thread by the SIGTERM handler, as Ctrl-C raises KeyboardInterrupt."""
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= value <= 86_400:
-        raise argparse.ArgumentTypeError("must be between 0 and 86400 seconds")
-    return value
+_DEFAULTS = Settings()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pixelbin-emulator",
-        description="An offline, in-memory emulator of the Pixelbin API.",
-        epilog="Flags may also come from PIXELBIN_EMULATOR_<FLAG>, e.g. PIXELBIN_EMULATOR_PORT.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--host", default=_env("host", "127.0.0.1"))
-    parser.add_argument(
-        "--port", type=int, default=_env_int("port", 8080), help="0 picks a free port"
-    )
-    parser.add_argument("--api-secret", default=_env("api-secret"), help="secret of the org served")
-    parser.add_argument(
-        "--access-key",
-        default=_env("access-key"),
-        help="the org's access key: with the API secret, it signs CDN URLs of private files",
-    )
-    parser.add_argument("--cloud-name", default=_env("cloud-name"), help="its cloud name")
-    parser.add_argument("--seed", default=_env("seed"), help="state document to start from")
-    parser.add_argument(
-        "--external-url", default=_env("external-url"), help="base of the file URLs it writes"
-    )
-    parser.add_argument(
-        "--allow-fetch",
-        action="store_true",
-        default=_env_bool("allow-fetch"),
-        help="let urlUpload fetch http(s) URLs that are not the emulator's own",
-    )
-    parser.add_argument(
-        "--admin-token",
-        default=_env("admin-token"),
-        help="protect the control plane (/_emulator/): it then wants 'Authorization: Bearer TOKEN'",
-    )
-    parser.add_argument("--threads", type=int, default=_env_int("threads", DEFAULT_THREADS))
-    parser.add_argument(
-        "--data-dir",
-        default=_env("data-dir"),
-        help="keep the state in this directory: every acknowledged write survives a restart "
-        "or a crash (default: in memory only)",
-    )
-    parser.add_argument(
-        "--log-format",
-        choices=LOG_FORMATS,
-        default=_env_choice("log-format", LOG_FORMATS, "text"),
-        help="the request log on stdout: one line per request, as text or JSON",
-    )
-    parser.add_argument(
-        "--quiet",
-        action="store_true",
-        default=_env_bool("quiet"),
-        help="no request log (start-up and shutdown lines only)",
-    )
-    parser.add_argument(
-        "--prediction-latency",
-        type=_seconds,
-        default=_env("prediction-latency", "0.5"),
-        help="seconds from a prediction job's creation to its completion (default 0.5)",
-    )
-    parser.add_argument(
-        "--cors-origins",
-        default=_env("cors-origins", "*"),
-        help="origins browsers may call the upload routes and the CDN from: '*' (default), a "
-        "comma-separated list (globs allowed: http://localhost:*), or '' for none",
-    )
-    parser.add_argument(
-        "--cors-platform",
-        action="store_true",
-        default=_env_bool("cors-platform"),
-        help="let browsers call the platform API too (it wants the API secret: off by default)",
-    )
-    parser.add_argument(
-        "--custom-domain",
-        action="append",
-        metavar="HOST",
-        help="serve the first org's CDN URLs on HOST without the cloud name (repeatable)",
-    )
-    parser.add_argument(
-        "--transform-cache-mb",
-        type=int,
-        default=_env_int("transform-cache-mb", 256),
-        help="memory for rendered transformation variants, in MB (0 turns the cache off)",
-    )
-    defaults = Settings()
-    parser.add_argument(
-        "--connection-limit",
-        type=_positive_int,
-        default=_env("connection-limit", str(defaults.connection_limit)),
-        help="open connections served at once, idle keep-alive ones included",
-    )
-    parser.add_argument(
-        "--channel-timeout",
-        type=_positive_int,
-        default=_env("channel-timeout", str(defaults.channel_timeout)),
-        help="seconds an idle connection is kept open",
-    )
-    parser.add_argument(
-        "--header-timeout",
-        type=_positive_int,
-        default=_env("header-timeout", str(defaults.header_timeout)),
-        help="seconds a client may take to send a request's headers",
-    )
-    parser.add_argument(
-        "--max-pending-upload-mb",
-        type=_positive_int,
-        default=_env("max-pending-upload-mb", str(Limits().max_pending_upload_bytes // MB)),
-        help="MB the parts of unfinished signed uploads may hold together (past it: 413)",
-    )
-    return parser
+@click.command(
+    name=PROG,
+    help="An offline, in-memory emulator of the Pixelbin API.",
+    epilog="Every flag may also come from the environment variable shown beside it "
+    "(PIXELBIN_EMULATOR_<FLAG>); the command line wins.",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s")
+@_option(
+    "--host", default="127.0.0.1", show_default=True, metavar="HOST", help="address to listen on"
+)
+@_option(
+    "--port",
+    type=_WholeNumber(0, 65535),
+    default=8080,
+    metavar="PORT",
+    show_default=True,
+    help="0 picks a free port",
+)
+@_option("--api-secret", metavar="API_SECRET", help="secret of the org served")
+@_option(
+    "--access-key",
+    metavar="ACCESS_KEY",
+    help="the org's access key: with the API secret, it signs CDN URLs of private files",
+)
+@_option("--cloud-name", metavar="CLOUD_NAME", help="its cloud name")
+@_option(
+    "--seed",
+    type=click.Path(exists=True, path_type=Path),
+    metavar="PATH",
+    help="state document to start from (default: fixtures/default.json)",
+)
+@_option("--external-url", metavar="URL", help="base of the file URLs it writes")
+@_option(
+    "--allow-fetch",
+    is_flag=True,
+    help="let urlUpload fetch http(s) URLs that are not the emulator's own",
+)
+@_option(
+    "--admin-token",
+    metavar="TOKEN",
+    help="protect the control plane (/_emulator/): it then wants 'Authorization: Bearer TOKEN'",
+)
+@_option(
+    "--threads",
+    type=_WholeNumber(min=1),
+    default=DEFAULT_THREADS,
+    show_default=True,
+    metavar="N",
+    help="worker threads of the WSGI server",
+)
+@_option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="keep the state in this directory: every acknowledged write survives a restart "
+    "or a crash (default: in memory only)",
+)
+@_option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    help="the request log on stdout: one line per request, as text or JSON",
+)
+@_option("--quiet", is_flag=True, help="no request log (start-up and shutdown lines only)")
+@_option(
+    "--prediction-latency",
+    type=_Seconds(0, 86_400),
+    default=0.5,
+    show_default=True,
+    metavar="S",
+    help="seconds from a prediction job's creation to its completion",
+)
+@_option(
+    "--cors-origins",
+    cls=_EmptyIsAValue,
+    default="*",
+    show_default=True,
+    metavar="LIST",
+    help="origins browsers may call the upload routes and the CDN from: '*', a "
+    "comma-separated list (globs allowed: http://localhost:*), or '' for none",
+)
+@_option(
+    "--cors-platform",
+    is_flag=True,
+    help="let browsers call the platform API too (it wants the API secret: off by default)",
+)
+@_option(
+    "--custom-domain",
+    type=_Hosts(),
+    multiple=True,
+    metavar="HOST",
+    help="serve the first org's CDN URLs on HOST without the cloud name (repeatable; "
+    "the variable takes a comma- or space-separated list)",
+)
+@_option(
+    "--transform-cache-mb",
+    type=_WholeNumber(min=0, clamp=True),
+    default=256,
+    show_default=True,
+    metavar="N",
+    help="memory for rendered transformation variants, in MB (0 turns the cache off)",
+)
+@_option(
+    "--connection-limit",
+    type=_WholeNumber(min=1),
+    default=_DEFAULTS.connection_limit,
+    show_default=True,
+    metavar="N",
+    help="open connections served at once, idle keep-alive ones included",
+)
+@_option(
+    "--channel-timeout",
+    type=_WholeNumber(min=1),
+    default=_DEFAULTS.channel_timeout,
+    show_default=True,
+    metavar="S",
+    help="seconds an idle connection is kept open",
+)
+@_option(
+    "--header-timeout",
+    type=_WholeNumber(min=1),
+    default=_DEFAULTS.header_timeout,
+    show_default=True,
+    metavar="S",
+    help="seconds a client may take to send a request's headers",
+)
+@_option(
+    "--max-pending-upload-mb",
+    type=_WholeNumber(min=1),
+    default=Limits().max_pending_upload_bytes // MB,
+    show_default=True,
+    metavar="N",
+    help="MB the parts of unfinished signed uploads may hold together (past it: 413)",
+)
+def command(**params: Any) -> int:
+    return serve(Options(**params))
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-    return value
+def parse_args(argv: Sequence[str]) -> Options:
+    """The options ``argv`` and the environment give, without serving; a bad value raises
+    :class:`click.UsageError`."""
+    with command.make_context(PROG, list(argv)) as ctx:
+        return Options(**ctx.params)
 
 
-def _seed_document(args: argparse.Namespace) -> tuple[dict, Path]:
+def _seed_document(args: Options) -> tuple[dict, Path]:
     """The seed, with the first org's credentials replaced by the ones given as flags."""
     doc, base_dir = read_seed(args.seed if args.seed else fixtures_dir())
     overrides = {
@@ -216,7 +290,7 @@ def _seed_document(args: argparse.Namespace) -> tuple[dict, Path]:
     return doc, base_dir
 
 
-def _listen_error(error: OSError, args: argparse.Namespace) -> str:
+def _listen_error(error: OSError, args: Options) -> str:
     where = f"{args.host}:{args.port}"
     if error.errno == errno.EADDRINUSE:
         return f"cannot listen on {where}: the port is in use (choose another with --port)"
@@ -232,14 +306,24 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command on ``argv`` (default: ``sys.argv[1:]``) and give its exit status: 0 after
+    a clean stop, 2 on a bad flag, variable, seed, data directory or address."""
+    try:
+        status = command.main(
+            args=None if argv is None else list(argv), prog_name=PROG, standalone_mode=False
+        )
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.Abort:  # Ctrl-C before the server started
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return status if isinstance(status, int) else 0
+
+
+def serve(args: Options) -> int:
     """Seed, then listen: the seed is loaded before the socket opens, so the first request the
     server answers already sees it (``/_emulator/ready`` is 200 from then on)."""
-    try:
-        parser = build_parser()
-    except EnvError as error:
-        print(f"pixelbin-emulator: {error}", file=sys.stderr)
-        return 2
-    args = parser.parse_args(argv)
     allocator.return_large_blocks()  # RSS goes back down when files go (see allocator.py)
     store: DurableStore | None = None
     try:
@@ -249,8 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.data_dir:
             store = DurableStore.open(args.data_dir, emulator)
         orgs = emulator.orgs()
-        env_domains = (_env("custom-domain", "") or "").replace(",", " ").split()
-        for host in args.custom_domain or env_domains:
+        for host in args.custom_domain:
             if not orgs:
                 raise EmulatorError("--custom-domain needs an org in the seed")
             emulator.map_domain(host, orgs[0].org_id)
@@ -265,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             connection_limit=args.connection_limit,
             channel_timeout=args.channel_timeout,
             header_timeout=args.header_timeout,
-            transform_cache_mb=max(args.transform_cache_mb, 0),
+            transform_cache_mb=args.transform_cache_mb,
         )
         try:
             server = LiveServer(

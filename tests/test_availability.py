@@ -11,12 +11,13 @@ import threading
 import time
 from collections.abc import Iterator
 
+import click
 import pytest
 import requests
 from pixelbin import PixelbinClient, PixelbinConfig
 
 from pixelbin_emulator.app import create_app
-from pixelbin_emulator.cli import build_parser
+from pixelbin_emulator.cli import parse_args
 from pixelbin_emulator.seeds import default_emulator
 from pixelbin_emulator.server import LiveServer
 from pixelbin_emulator.settings import Settings
@@ -155,7 +156,7 @@ def test_a_delayed_upload_keeps_its_body_and_later_effects(event_loop):
 
 def test_connection_flags_and_environment(monkeypatch):
     monkeypatch.setenv("PIXELBIN_EMULATOR_HEADER_TIMEOUT", "7")
-    args = build_parser().parse_args(["--connection-limit", "2000", "--channel-timeout", "60"])
+    args = parse_args(["--connection-limit", "2000", "--channel-timeout", "60"])
     assert (args.connection_limit, args.channel_timeout, args.header_timeout) == (2000, 60, 7)
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["--connection-limit", "0"])
+    with pytest.raises(click.BadParameter, match="0 is not in the range x>=1"):
+        parse_args(["--connection-limit", "0"])

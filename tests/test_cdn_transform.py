@@ -292,12 +292,12 @@ def test_transformation_context_describes_each_step(sdk, cdn, pixelbin_emulator)
 
 
 def test_cache_size_comes_from_the_flag_or_the_environment(monkeypatch):
-    from pixelbin_emulator.cli import build_parser
+    from pixelbin_emulator.cli import parse_args
 
-    assert build_parser().parse_args([]).transform_cache_mb == 256
-    assert build_parser().parse_args(["--transform-cache-mb", "8"]).transform_cache_mb == 8
+    assert parse_args([]).transform_cache_mb == 256
+    assert parse_args(["--transform-cache-mb", "8"]).transform_cache_mb == 8
     monkeypatch.setenv("PIXELBIN_EMULATOR_TRANSFORM_CACHE_MB", "16")
-    assert build_parser().parse_args([]).transform_cache_mb == 16
+    assert parse_args([]).transform_cache_mb == 16
 
 
 def test_a_private_files_variants_need_a_signed_url_too(sdk, cdn, pixelbin_emulator):

@@ -14,6 +14,8 @@ import time
 import pytest
 import requests
 
+from pixelbin_emulator.cli import main, parse_args
+
 
 def start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, list[str]]:
     process = subprocess.Popen(
@@ -146,16 +148,49 @@ def test_a_busy_port_is_named():
 @pytest.mark.parametrize(
     ("name", "value", "says"),
     [
-        ("PORT", "eighty", "PIXELBIN_EMULATOR_PORT='eighty' is not a whole number"),
-        ("THREADS", "4.5", "PIXELBIN_EMULATOR_THREADS='4.5' is not a whole number"),
-        ("ALLOW_FETCH", "maybe", "PIXELBIN_EMULATOR_ALLOW_FETCH='maybe' is not a boolean"),
-        ("LOG_FORMAT", "xml", "PIXELBIN_EMULATOR_LOG_FORMAT='xml' is not one of: text, json"),
+        (
+            "PORT",
+            "eighty",
+            "PIXELBIN_EMULATOR_PORT ('--port'): 'eighty' is not a valid whole number",
+        ),
+        ("THREADS", "4.5", "PIXELBIN_EMULATOR_THREADS ('--threads'): '4.5' is not a valid whole"),
+        ("ALLOW_FETCH", "maybe", "PIXELBIN_EMULATOR_ALLOW_FETCH ('--allow-fetch'): 'maybe' is not"),
+        ("LOG_FORMAT", "xml", "PIXELBIN_EMULATOR_LOG_FORMAT ('--log-format'): 'xml' is not one of"),
+        ("PREDICTION_LATENCY", "nan", "'nan' is not a valid number of seconds"),
+        ("SEED", "/no/such/seed.json", "PIXELBIN_EMULATOR_SEED ('--seed'): Path '/no/such/seed"),
     ],
 )
 def test_bad_environment_values_are_clear_errors(name, value, says):
-    result = run("--port", "0", env={f"PIXELBIN_EMULATOR_{name}": value})
+    # A flag on the command line wins over its variable, which is then not read: no --port
+    # when the variable tested is the port's (a missed error would then fail on port 8080).
+    args = () if name == "PORT" else ("--port", "0")
+    result = run(*args, env={f"PIXELBIN_EMULATOR_{name}": value})
     assert result.returncode == 2
     assert says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_environment_lists_and_the_empty_value_parse_as_documented(monkeypatch):
+    monkeypatch.setenv("PIXELBIN_EMULATOR_CUSTOM_DOMAIN", "img.example.test, cdn.example.test")
+    monkeypatch.setenv("PIXELBIN_EMULATOR_CORS_ORIGINS", "")  # set but empty: no origin
+    monkeypatch.setenv("PIXELBIN_EMULATOR_QUIET", "yes")
+    options = parse_args([])
+    assert options.custom_domain == ("img.example.test", "cdn.example.test")
+    assert options.cors_origins == "" and options.quiet is True
+    options = parse_args(["--custom-domain", "a.test", "--custom-domain", "b.test"])
+    assert options.custom_domain == ("a.test", "b.test")  # the command line wins
+    monkeypatch.delenv("PIXELBIN_EMULATOR_CORS_ORIGINS")
+    assert parse_args([]).cors_origins == "*"
+
+
+def test_main_returns_the_exit_status(capsys):
+    from pixelbin_emulator import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"pixelbin-emulator {__version__}"
+    assert main(["--port", "x"]) == 2
+    assert "Invalid value for '--port': 'x' is not a valid whole number" in capsys.readouterr().err
+    assert main(["-h"]) == 0
+    assert "PIXELBIN_EMULATOR_PORT" in capsys.readouterr().out
 
 
 def test_access_key_help_says_what_it_is():

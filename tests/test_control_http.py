@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from pixelbin_emulator.app import create_app
-from pixelbin_emulator.cli import build_parser
+from pixelbin_emulator.cli import parse_args
 from pixelbin_emulator.control import ControlClient, ControlError
 from pixelbin_emulator.core.emulator import Emulator
 from pixelbin_emulator.core.snapshot import dump_state
@@ -533,11 +533,11 @@ def test_admin_token_protects_the_control_plane() -> None:
 
 
 def test_admin_token_flag_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert build_parser().parse_args([]).admin_token is None
-    assert build_parser().parse_args(["--admin-token", "t1"]).admin_token == "t1"
+    assert parse_args([]).admin_token is None
+    assert parse_args(["--admin-token", "t1"]).admin_token == "t1"
     monkeypatch.setenv("PIXELBIN_EMULATOR_ADMIN_TOKEN", "t2")
-    assert build_parser().parse_args([]).admin_token == "t2"
-    assert build_parser().parse_args(["--admin-token", "t3"]).admin_token == "t3"
+    assert parse_args([]).admin_token == "t2"
+    assert parse_args(["--admin-token", "t3"]).admin_token == "t3"
 
 
 def test_unknown_control_route_is_404_in_the_error_format(control: ControlClient) -> None:

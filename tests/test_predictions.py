@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import click
 import pytest
 import pyvips
 import requests
 from pixelbin import PixelbinClient, PixelbinConfig
 from pixelbin.common.exceptions import PixelbinServerResponseError
 
-from pixelbin_emulator.cli import build_parser
+from pixelbin_emulator.cli import parse_args
 from pixelbin_emulator.control import ControlClient, ControlError
 from pixelbin_emulator.core.transformations import load_catalogue
 from pixelbin_emulator.pytest_plugin import EmulatorHandle
@@ -478,10 +479,10 @@ def test_the_control_plane_drives_jobs(
 
 
 def test_the_cli_sets_the_default_latency() -> None:
-    assert build_parser().parse_args([]).prediction_latency == 0.5
-    assert build_parser().parse_args(["--prediction-latency", "2"]).prediction_latency == 2.0
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["--prediction-latency", "-1"])
+    assert parse_args([]).prediction_latency == 0.5
+    assert parse_args(["--prediction-latency", "2"]).prediction_latency == 2.0
+    with pytest.raises(click.BadParameter, match="not in the range"):
+        parse_args(["--prediction-latency", "-1"])
 
 
 def test_multipart_bodies_with_repeated_or_misplaced_fields_are_400(

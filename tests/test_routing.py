@@ -46,3 +46,20 @@ def test_plain_folder_paths_still_route(client):
     assert client.post(API + "/folders", json={"name": "d"}).status_code == 200
     response = client.patch(API + "/folders/d", json={"isActive": False})
     assert response.status_code == 200 and response.get_json()["isActive"] is False
+
+
+def test_kept_route_matches_answer_as_fresh_ones(client):
+    """EmulatorFlask keeps the match of a method and path: the second time answers the same,
+    the method still counts, and failed or overlong matches are not kept."""
+    app = client.application
+    long_id = "x" * 2000
+    for _ in range(2):
+        response = client.get(API + "/files/id/abc")
+        assert response.status_code == 404
+        assert response.get_json()["message"] == "file with _id 'abc' not found"
+        assert client.put(API + "/files/id/abc").status_code == 405
+        assert client.get(API + "/no-such-route").status_code == 404
+        assert client.get(API + "/files/id/" + long_id).status_code == 404
+    kept = {path for _, path in app.routes}
+    assert API + "/files/id/abc" in kept
+    assert API + "/no-such-route" not in kept and API + "/files/id/" + long_id not in kept

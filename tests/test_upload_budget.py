@@ -10,6 +10,7 @@ import io
 import time
 from typing import Any
 
+import click
 import pytest
 import requests
 
@@ -111,10 +112,10 @@ def test_the_server_purges_expired_uploads_on_a_timer():
 
 
 def test_max_pending_upload_flag(monkeypatch):
-    from pixelbin_emulator.cli import build_parser
+    from pixelbin_emulator.cli import parse_args
 
-    assert build_parser().parse_args([]).max_pending_upload_mb == 1024
+    assert parse_args([]).max_pending_upload_mb == 1024
     monkeypatch.setenv("PIXELBIN_EMULATOR_MAX_PENDING_UPLOAD_MB", "64")
-    assert build_parser().parse_args([]).max_pending_upload_mb == 64
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["--max-pending-upload-mb", "-1"])
+    assert parse_args([]).max_pending_upload_mb == 64
+    with pytest.raises(click.BadParameter, match="not in the range"):
+        parse_args(["--max-pending-upload-mb", "-1"])

@@ -198,7 +198,8 @@ class RequestHooks:
 
     def after(self, response: Response) -> Response:
         ctx = g._get_current_object()
-        start = getattr(ctx, "pixelbin_start", None)
+        # ``ctx.get``, not ``getattr`` with a default: a missing attribute costs an exception.
+        start = ctx.get("pixelbin_start")
         try:
             # No answer may show a change that a crash could still take back (--data-dir).
             self.emulator.changes.wait()
@@ -207,9 +208,9 @@ class RequestHooks:
         if start is None:
             return response
         request = flask_request._get_current_object()  # type: ignore[attr-defined]
-        org = getattr(ctx, "org", None) or request_org(self.emulator)
-        dropped = getattr(ctx, "pixelbin_dropped", False)
-        rule = getattr(ctx, "pixelbin_fault", None)
+        org = ctx.get("org") or request_org(self.emulator)
+        dropped = ctx.get("pixelbin_dropped", False)
+        rule = ctx.get("pixelbin_fault")
         duration = time.perf_counter() - start
         operation = PREFLIGHT if is_preflight(request) else self.operation(request.endpoint)
         status = 0 if dropped else response.status_code

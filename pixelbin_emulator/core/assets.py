@@ -3,7 +3,8 @@
 Indexes: files by ``_id`` and by ``fileId``, folders by ``_id`` and by full path, and the
 children of each folder. Getting one entry is a dict lookup; listing a folder touches only that
 folder's children, and the sorted result is cached until the tree changes, so paging through a
-large folder costs one sort, not one per page.
+large folder costs one sort, not one per page. ``AssetTree.generation`` counts the changes, so
+the API layer can reuse what it rendered from the tree until the next one.
 """
 
 from __future__ import annotations
@@ -171,6 +172,9 @@ class AssetTree:
         self.folders_by_path: dict[str, Folder] = {}
         self._children: dict[str, dict[str, Entry]] = {"": {}}
         self._list_cache: OrderedDict[_ListKey, list[Entry]] = OrderedDict()
+        #: Bumped (under the lock) by every change of the tree: two reads that see the same
+        #: generation see the same entries, in the same state.
+        self.generation = 0
 
     # -- bookkeeping -----------------------------------------------------------------------
 
@@ -180,6 +184,7 @@ class AssetTree:
 
     def _changed(self) -> None:
         self._list_cache.clear()
+        self.generation += 1
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
