@@ -6,35 +6,9 @@
 // CDN URL).
 "use strict";
 const assert = require("node:assert/strict");
-const { PixelbinConfig, PixelbinClient } = require("@pixelbin/admin");
+const { pixelbin, PNG, step, expectStatus } = require("./harness");
 
-const pixelbin = new PixelbinClient(
-  new PixelbinConfig({ domain: process.env.PIXELBIN_URL, apiSecret: process.env.PIXELBIN_SECRET }),
-);
 const predictions = pixelbin.predictions;
-// A 1x1 PNG.
-const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-  "base64",
-);
-
-async function step(name, body) {
-  try {
-    await body();
-    console.log(`ok ${name}`);
-  } catch (error) {
-    const details = error && error.details ? JSON.stringify(error.details) : "";
-    console.log(`FAIL ${name}: ${error && error.stack} ${details}`);
-    process.exit(1);
-  }
-}
-
-async function expectStatus(promise, status) {
-  await assert.rejects(promise, (error) => {
-    assert.equal(error.code, status, `expected ${status}, got ${error.code}: ${error.message}`);
-    return true;
-  });
-}
 
 (async () => {
   await step("list", async () => {

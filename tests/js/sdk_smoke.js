@@ -4,36 +4,10 @@
 "use strict";
 const assert = require("node:assert/strict");
 const { Readable } = require("node:stream");
-const { PixelbinConfig, PixelbinClient } = require("@pixelbin/admin");
+const { pixelbin, PNG, step, expectStatus } = require("./harness");
 
-const pixelbin = new PixelbinClient(
-  new PixelbinConfig({ domain: process.env.PIXELBIN_URL, apiSecret: process.env.PIXELBIN_SECRET }),
-);
 const assets = pixelbin.assets;
-// A 1x1 PNG.
-const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-  "base64",
-);
 const stream = (bytes) => Readable.from([bytes]);
-
-async function step(name, body) {
-  try {
-    await body();
-    console.log(`ok ${name}`);
-  } catch (error) {
-    const details = error && error.details ? JSON.stringify(error.details) : "";
-    console.log(`FAIL ${name}: ${error && error.stack} ${details}`);
-    process.exit(1);
-  }
-}
-
-async function expectStatus(promise, status) {
-  await assert.rejects(promise, (error) => {
-    assert.equal(error.code, status, `expected ${status}, got ${error.code}: ${error.message}`);
-    return true;
-  });
-}
 
 (async () => {
   let uploaded;
