@@ -29,11 +29,11 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 from waitress.adjustments import Adjustments
-from waitress.channel import HTTPChannel
+from waitress.channel import ClientDisconnected, HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher, WSGITask
 
@@ -130,6 +130,31 @@ class _Task(WSGITask):
 
 def _defer(seconds: float, state: Any) -> NoReturn:
     raise Deferred(seconds, state)
+
+
+# -- what the app may ask of the server: the only waitress details api/ depends on ----------
+
+
+def resumed_state(environ: dict[str, Any]) -> Any:
+    """What the app decided before a deferral, when this is the request's second run; else None."""
+    return environ.get(RESUME_KEY)
+
+
+def delay(environ: dict[str, Any], seconds: float, state: Any) -> None:
+    """Run this request again in ``seconds`` with ``state`` (raises), without holding a worker.
+
+    Under a server without the deferral protocol (Flask's test client) it sleeps and returns.
+    """
+    defer = environ.get(DEFER_KEY)
+    if defer is not None:
+        defer(seconds, state)
+    time.sleep(seconds)
+
+
+def disconnecting_body(message: str) -> Iterator[bytes]:
+    """A response body whose first read makes waitress close the socket unanswered."""
+    raise ClientDisconnected(message)
+    yield b""  # a generator: raised when waitress reads the body, not before
 
 
 class _Channel(HTTPChannel):

@@ -7,12 +7,13 @@ request: the operation name is cached per endpoint and the org is the one authen
 already found.
 
 A latency fault does not sleep on the worker thread when the server offers to park the request
-(``environ[DEFER_KEY]``, see server.py): the request is run again after the delay, and the
-fault's other effects (drop, status) apply then.
+(``server.delay``): the request is run again after the delay, and the fault's other effects
+(drop, status) apply then.
 
-A dropped connection is a response whose body raises waitress's ``ClientDisconnected`` on the
-first read: waitress has written nothing yet, so it closes the socket and the client sees the
-connection end without an answer, as it would when a load balancer drops it.
+A dropped connection is a response whose body makes waitress close the socket on its first read
+(``server.disconnecting_body``): waitress has written nothing yet, so the client sees the
+connection end without an answer, as it would when a load balancer drops it. Those two and
+``server.resumed_state`` are all this module knows of the server.
 """
 
 from __future__ import annotations
@@ -20,19 +21,18 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Request, Response, g, jsonify
 from flask import request as flask_request
-from waitress.channel import ClientDisconnected
 from werkzeug.exceptions import HTTPException
 
 from ..core.emulator import Emulator
 from ..core.errors import EmulatorError, NotFoundError
 from ..core.faults import FaultRule
 from ..core.orgs import Org
-from ..server import DEFER_KEY, RESUME_KEY
+from ..server import delay, disconnecting_body, resumed_state
 from .context import org_for_authorization
 from .cors import is_preflight
 from .errors import error_response
@@ -89,12 +89,8 @@ def request_org(em: Emulator) -> Org | None:
 
 
 def _dropped(rule: FaultRule) -> Response:
-    def body() -> Iterator[bytes]:
-        raise ClientDisconnected(f"connection dropped by fault rule {rule.id}")
-        yield b""  # a generator: raised when waitress reads the body, not before
-
     g.pixelbin_dropped = True
-    return Response(body(), status=500)
+    return Response(disconnecting_body(f"connection dropped by fault rule {rule.id}"), status=500)
 
 
 def _fault_response(rule: FaultRule) -> Response:
@@ -157,7 +153,7 @@ class RequestHooks:
     def before(self) -> Response | None:
         request = flask_request._get_current_object()  # type: ignore[attr-defined]
         ctx = g._get_current_object()
-        resumed = request.environ.get(RESUME_KEY)
+        resumed = resumed_state(request.environ)
         if resumed is not None:  # back from a latency fault: the rule was decided on arrival
             rule, ctx.pixelbin_start = resumed
         else:
@@ -168,12 +164,7 @@ class RequestHooks:
             if rule is None:
                 return None
             if rule.latency:
-                defer = request.environ.get(DEFER_KEY)
-                if defer is not None:
-                    # Raises: the server parks the request and runs it again after the delay,
-                    # without holding a worker thread meanwhile (see server.py).
-                    defer(rule.latency, (rule, ctx.pixelbin_start))
-                time.sleep(rule.latency)  # served by something else, e.g. Flask's test client
+                delay(request.environ, rule.latency, (rule, ctx.pixelbin_start))
         ctx.pixelbin_fault = rule
         if rule.drop:
             return _dropped(rule)
