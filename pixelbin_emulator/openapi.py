@@ -18,6 +18,7 @@ from typing import Any
 
 from .api import wire
 from .api.wire import control as wire_control
+from .api.wire import presets as wire_presets
 from .core.records import ACCESS_VALUES
 from .core.signed_uploads import ASSET_DATA_FIELD, MULTIPART_PARAMS
 
@@ -216,19 +217,6 @@ SCHEMAS: dict[str, Schema] = {
     "Ancestor": obj({"_id": STRING, "path": STRING, "name": STRING, "type": {"const": "folder"}}),
     "FolderAncestors": obj(
         {"folder": ref("Ancestor"), "ancestors": {"type": "array", "items": ref("Ancestor")}}
-    ),
-    "Preset": obj(
-        {
-            "orgId": INTEGER,
-            "presetName": STRING,
-            "transformation": STRING,
-            "params": ANY_OBJECT,
-            "_id": STRING,
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
-            "isActive": BOOLEAN,
-            "archived": BOOLEAN,
-        }
     ),
     "PresetsPage": obj({"items": {"type": "array", "items": ref("Preset")}, "page": ref("Page")}),
     "CredentialsAdded": obj(
@@ -899,23 +887,7 @@ def _presets() -> dict[str, dict[str, Schema]]:
                 "addPreset",
                 {**preset, **error_responses(400, 401, 409, 413)},
                 tag="presets",
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "presetName": STRING,
-                            "transformation": STRING,
-                            "params": {
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": "object",
-                                    "properties": {"type": STRING, "default": {}},
-                                },
-                            },
-                        },
-                        "required": ["presetName", "transformation"],
-                    }
-                ),
+                body=json_body(ref("PresetCreate")),
             ),
             "get": operation(
                 "presets.get_presets",
@@ -952,7 +924,7 @@ def _presets() -> dict[str, dict[str, Schema]]:
                 {**preset, **error_responses(400, 401, 404, 413)},
                 tag="presets",
                 parameters=[name],
-                body=json_body(obj({"archived": BOOLEAN})),
+                body=json_body(ref("PresetUpdate")),
             ),
             "delete": operation(
                 "presets.delete_preset",
@@ -1121,6 +1093,8 @@ SCHEMAS |= {
 
 # The control plane's fault rules, clock and org creation: generated from their wire structs.
 SCHEMAS |= wire.schemas(*wire_control.REQUESTS, *wire_control.RESPONSES)
+# The presets API's bodies and its preset answer.
+SCHEMAS |= wire.schemas(*wire_presets.REQUESTS, *wire_presets.RESPONSES)
 
 ADMIN: Security = [{}, {"adminToken": []}]  # optional: only with --admin-token
 

@@ -1,5 +1,6 @@
-"""The control plane's wire structs (issue 14 item 1): one declaration gives the validation,
-the answer and the published schema, and the suite holds accepted requests to that schema."""
+"""The wire structs (issue 14 item 1: the control plane, presets): one declaration gives the
+validation, the answer and the published schema, and the suite holds accepted requests to that
+schema."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 
 from pixelbin_emulator.api import wire
 from pixelbin_emulator.api.wire import control as wire_control
+from pixelbin_emulator.api.wire import presets as wire_presets
 from pixelbin_emulator.control import ControlClient, ControlError
 from pixelbin_emulator.core.errors import ValidationError
 from pixelbin_emulator.openapi import openapi_document
@@ -16,11 +18,18 @@ from .contract import Contract
 
 def test_the_published_schemas_are_the_structs_own():
     schemas = openapi_document()["components"]["schemas"]
-    generated = wire.schemas(*wire_control.REQUESTS, *wire_control.RESPONSES)
-    assert {name: schemas[name] for name in generated} == generated
-    document = openapi_document()["paths"]["/_emulator/faults"]["post"]
-    body = document["requestBody"]["content"]["application/json"]["schema"]
-    assert body == {"$ref": "#/components/schemas/FaultRuleSpec"}
+    for area in (wire_control, wire_presets):
+        generated = wire.schemas(*area.REQUESTS, *area.RESPONSES)
+        assert {name: schemas[name] for name in generated} == generated
+    paths = openapi_document()["paths"]
+    presets = "/service/platform/assets/v1.0/presets"
+    for path, method, name in [
+        ("/_emulator/faults", "post", "FaultRuleSpec"),
+        (presets, "post", "PresetCreate"),
+        (presets + "/{preset_name}", "patch", "PresetUpdate"),
+    ]:
+        body = paths[path][method]["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": f"#/components/schemas/{name}"}
 
 
 @pytest.mark.parametrize(
@@ -46,6 +55,30 @@ def test_a_refused_field_is_named_with_the_rule_the_schema_publishes(
     schemas = openapi_document()["components"]["schemas"]
     published = str(schemas)
     assert message.startswith(f"{field} must be ")
+    assert message.removeprefix(f"{field} must be ") in published
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "field"),
+    [
+        ({"transformation": "t.flip()"}, wire_presets.PresetCreate, "presetName"),
+        ({"presetName": 7, "transformation": "t.flip()"}, wire_presets.PresetCreate, "presetName"),
+        ({"presetName": "a", "transformation": ""}, wire_presets.PresetCreate, "transformation"),
+        (
+            {"presetName": "a", "transformation": "t.flip()", "params": []},
+            wire_presets.PresetCreate,
+            "params",
+        ),
+        ({}, wire_presets.PresetUpdate, "archived"),
+        ({"archived": "true"}, wire_presets.PresetUpdate, "archived"),
+    ],
+)
+def test_a_refused_preset_field_is_named_with_the_rule_the_schema_publishes(body, kind, field):
+    with pytest.raises(ValidationError) as refused:
+        wire.decode(body, kind)
+    message = str(refused.value)
+    assert message.startswith(f"{field} must be ")
+    published = str(openapi_document()["components"]["schemas"][kind.__name__])
     assert message.removeprefix(f"{field} must be ") in published
 
 

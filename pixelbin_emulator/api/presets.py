@@ -6,41 +6,28 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..core.clock import isoformat
-from ..core.errors import ValidationError
 from ..core.orgs import Org
 from ..core.presets import Preset, PresetQuery
 from . import parsing
 from .context import authenticate, current_org
+from .wire import decode, to_builtins
+from .wire.presets import Preset as PresetAnswer
+from .wire.presets import PresetCreate, PresetUpdate
 
 bp = Blueprint("presets", __name__, url_prefix="/service/platform/assets/v1.0")
 bp.before_request(authenticate)
 
 
 def preset_object(org: Org, preset: Preset) -> dict[str, Any]:
-    """The AddPresetResponse shape (addPreset, getPreset, updatePreset, deletePreset, lists)."""
-    return {
-        "orgId": org.org_id,
-        "presetName": preset.name,
-        "transformation": preset.transformation,
-        "params": preset.params,
-        "_id": preset.id,
-        "createdAt": isoformat(preset.created_at),
-        "updatedAt": isoformat(preset.updated_at),
-        "isActive": preset.is_active,
-        "archived": preset.archived,
-    }
+    """The preset answer (addPreset, getPreset, updatePreset, deletePreset, lists)."""
+    return to_builtins(PresetAnswer.of(org.org_id, preset))
 
 
 @bp.post("/presets")
 def add_preset() -> Response:
-    body = parsing.json_body()
+    body = decode(parsing.json_body(), PresetCreate)
     org = current_org()
-    preset = org.presets.add(
-        parsing.req_str(body, "presetName"),
-        parsing.req_str(body, "transformation"),
-        parsing.opt_dict(body, "params"),
-    )
+    preset = org.presets.add(body.preset_name, body.transformation, body.params)
     return jsonify(preset_object(org, preset))
 
 
@@ -69,9 +56,7 @@ def get_preset(preset_name: str) -> Response:
 
 @bp.patch("/presets/<preset_name>")
 def update_preset(preset_name: str) -> Response:
-    archived = parsing.opt_bool(parsing.json_body(), "archived")
-    if archived is None:
-        raise ValidationError("archived is required")
+    archived = decode(parsing.json_body(), PresetUpdate).archived
     org = current_org()
     return jsonify(preset_object(org, org.presets.update(preset_name, archived=archived)))
 
