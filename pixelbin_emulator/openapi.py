@@ -18,6 +18,7 @@ from typing import Any
 
 from .api import wire
 from .api.wire import control as wire_control
+from .api.wire import credentials as wire_credentials
 from .api.wire import presets as wire_presets
 from .core.records import ACCESS_VALUES
 from .core.signed_uploads import ASSET_DATA_FIELD, MULTIPART_PARAMS
@@ -219,36 +220,6 @@ SCHEMAS: dict[str, Schema] = {
         {"folder": ref("Ancestor"), "ancestors": {"type": "array", "items": ref("Ancestor")}}
     ),
     "PresetsPage": obj({"items": {"type": "array", "items": ref("Preset")}, "page": ref("Page")}),
-    "CredentialsAdded": obj(
-        {
-            "_id": STRING,
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
-            "orgId": INTEGER,
-            "pluginId": STRING,
-        }
-    ),
-    "Credentials": obj(
-        {
-            "_id": STRING,
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
-            "isActive": BOOLEAN,
-            "orgId": INTEGER,
-            "pluginId": STRING,
-        }
-    ),
-    "CredentialsDeleted": obj(
-        {
-            "_id": STRING,
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
-            "isActive": BOOLEAN,
-            "orgId": INTEGER,
-            "pluginId": STRING,
-            "credentials": ANY_OBJECT,
-        }
-    ),
     # The catalogue is the service's data (pixelbin_emulator/data/modules.json): open-ended.
     "Plugin": {
         "type": "object",
@@ -951,13 +922,7 @@ def _credentials() -> dict[str, dict[str, Schema]]:
                     **error_responses(400, 401, 409, 413),
                 },
                 tag="credentials",
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {"pluginId": STRING, "credentials": ANY_OBJECT},
-                        "required": ["pluginId", "credentials"],
-                    }
-                ),
+                body=json_body(ref("CredentialsCreate")),
             )
         },
         f"{ASSETS}/credentials/{{plugin_id}}": {
@@ -970,7 +935,7 @@ def _credentials() -> dict[str, dict[str, Schema]]:
                 },
                 tag="credentials",
                 parameters=[plugin],
-                body=json_body(obj({"credentials": ANY_OBJECT})),
+                body=json_body(ref("CredentialsUpdate")),
             ),
             "delete": operation(
                 "credentials.delete_credentials",
@@ -1093,8 +1058,9 @@ SCHEMAS |= {
 
 # The control plane's fault rules, clock and org creation: generated from their wire structs.
 SCHEMAS |= wire.schemas(*wire_control.REQUESTS, *wire_control.RESPONSES)
-# The presets API's bodies and its preset answer.
+# The presets and credentials APIs' bodies and answers.
 SCHEMAS |= wire.schemas(*wire_presets.REQUESTS, *wire_presets.RESPONSES)
+SCHEMAS |= wire.schemas(*wire_credentials.REQUESTS, *wire_credentials.RESPONSES)
 
 ADMIN: Security = [{}, {"adminToken": []}]  # optional: only with --admin-token
 

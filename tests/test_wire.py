@@ -1,6 +1,6 @@
-"""The wire structs (issue 14 item 1: the control plane, presets): one declaration gives the
-validation, the answer and the published schema, and the suite holds accepted requests to that
-schema."""
+"""The wire structs (issue 14 item 1: the control plane, presets, credentials): one declaration
+gives the validation, the answer and the published schema, and the suite holds accepted requests
+to that schema."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from pixelbin_emulator.api import wire
 from pixelbin_emulator.api.wire import control as wire_control
+from pixelbin_emulator.api.wire import credentials as wire_credentials
 from pixelbin_emulator.api.wire import presets as wire_presets
 from pixelbin_emulator.control import ControlClient, ControlError
 from pixelbin_emulator.core.errors import ValidationError
@@ -18,15 +19,18 @@ from .contract import Contract
 
 def test_the_published_schemas_are_the_structs_own():
     schemas = openapi_document()["components"]["schemas"]
-    for area in (wire_control, wire_presets):
+    for area in (wire_control, wire_presets, wire_credentials):
         generated = wire.schemas(*area.REQUESTS, *area.RESPONSES)
         assert {name: schemas[name] for name in generated} == generated
     paths = openapi_document()["paths"]
     presets = "/service/platform/assets/v1.0/presets"
+    credentials = "/service/platform/assets/v1.0/credentials"
     for path, method, name in [
         ("/_emulator/faults", "post", "FaultRuleSpec"),
         (presets, "post", "PresetCreate"),
         (presets + "/{preset_name}", "patch", "PresetUpdate"),
+        (credentials, "post", "CredentialsCreate"),
+        (credentials + "/{plugin_id}", "patch", "CredentialsUpdate"),
     ]:
         body = paths[path][method]["requestBody"]["content"]["application/json"]["schema"]
         assert body == {"$ref": f"#/components/schemas/{name}"}
@@ -71,9 +75,13 @@ def test_a_refused_field_is_named_with_the_rule_the_schema_publishes(
         ),
         ({}, wire_presets.PresetUpdate, "archived"),
         ({"archived": "true"}, wire_presets.PresetUpdate, "archived"),
+        ({"credentials": {"k": "v"}}, wire_credentials.CredentialsCreate, "pluginId"),
+        ({"pluginId": "x", "credentials": {}}, wire_credentials.CredentialsCreate, "credentials"),
+        ({}, wire_credentials.CredentialsUpdate, "credentials"),
+        ({"credentials": ["k"]}, wire_credentials.CredentialsUpdate, "credentials"),
     ],
 )
-def test_a_refused_preset_field_is_named_with_the_rule_the_schema_publishes(body, kind, field):
+def test_a_refused_asset_api_field_is_named_with_the_rule_the_schema_publishes(body, kind, field):
     with pytest.raises(ValidationError) as refused:
         wire.decode(body, kind)
     message = str(refused.value)

@@ -6,53 +6,41 @@ the removed document with them, as the real service does.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, jsonify
 
-from ..core.clock import isoformat
-from ..core.credentials import CredentialSet
-from ..core.orgs import Org
 from . import parsing
 from .context import authenticate, current_org
+from .wire import decode, to_builtins
+from .wire.credentials import (
+    Credentials,
+    CredentialsAdded,
+    CredentialsCreate,
+    CredentialsDeleted,
+    CredentialsUpdate,
+)
 
 bp = Blueprint("credentials", __name__, url_prefix="/service/platform/assets/v1.0")
 bp.before_request(authenticate)
 
 
-def credentials_object(org: Org, entry: CredentialSet) -> dict[str, Any]:
-    """updateCredentials; addCredentials is the same minus ``isActive``."""
-    return {
-        "_id": entry.id,
-        "createdAt": isoformat(entry.created_at),
-        "updatedAt": isoformat(entry.updated_at),
-        "isActive": entry.is_active,
-        "orgId": org.org_id,
-        "pluginId": entry.plugin_id,
-    }
-
-
 @bp.post("/credentials")
 def add_credentials() -> Response:
-    body = parsing.json_body()
+    body = decode(parsing.json_body(), CredentialsCreate)
     org = current_org()
-    entry = org.plugin_credentials.add(
-        parsing.req_str(body, "pluginId"), parsing.opt_dict(body, "credentials")
-    )
-    shape = credentials_object(org, entry)
-    del shape["isActive"]
-    return jsonify(shape)
+    entry = org.plugin_credentials.add(body.plugin_id, body.credentials)
+    return jsonify(to_builtins(CredentialsAdded.of(org.org_id, entry)))
 
 
 @bp.patch("/credentials/<plugin_id>")
 def update_credentials(plugin_id: str) -> Response:
-    credentials = parsing.opt_dict(parsing.json_body(), "credentials")
+    credentials = decode(parsing.json_body(), CredentialsUpdate).credentials
     org = current_org()
-    return jsonify(credentials_object(org, org.plugin_credentials.update(plugin_id, credentials)))
+    entry = org.plugin_credentials.update(plugin_id, credentials)
+    return jsonify(to_builtins(Credentials.of(org.org_id, entry)))
 
 
 @bp.delete("/credentials/<plugin_id>")
 def delete_credentials(plugin_id: str) -> Response:
     org = current_org()
     entry = org.plugin_credentials.delete(plugin_id)
-    return jsonify(credentials_object(org, entry) | {"credentials": entry.credentials})
+    return jsonify(to_builtins(CredentialsDeleted.of(org.org_id, entry)))
