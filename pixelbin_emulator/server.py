@@ -173,6 +173,27 @@ class _Channel(HTTPChannel):
             self.request_began = None
         return result
 
+    def writable(self) -> bool:
+        """waitress's test, except while a worker holds the output lock.
+
+        A worker writing a response appends and sends it itself, under ``outbuf_lock``; waitress
+        still answers "writable" for the pending bytes, so ``poll()`` returns at once and the
+        loop spins (hundreds of turns a request, taking the GIL from the worker) until the lock
+        is free. The worker wakes the loop when it leaves bytes unsent (:meth:`write_soon`).
+        """
+        if self.requests and not self.will_close:
+            if not self.outbuf_lock.acquire(False):
+                return False
+            self.outbuf_lock.release()
+        return bool(super().writable())
+
+    def write_soon(self, data: bytes) -> int:
+        written = super().write_soon(data)
+        if self.total_outbufs_len:
+            # waitress woke the loop while holding the lock, when writable() said no.
+            self.server.pull_trigger()
+        return int(written)
+
     def service(self) -> None:
         try:
             super().service()
