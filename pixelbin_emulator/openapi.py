@@ -19,6 +19,7 @@ from typing import Any
 from .api import wire
 from .api.wire import control as wire_control
 from .api.wire import credentials as wire_credentials
+from .api.wire import predictions as wire_predictions
 from .api.wire import presets as wire_presets
 from .core.records import ACCESS_VALUES
 from .core.signed_uploads import ASSET_DATA_FIELD, MULTIPART_PARAMS
@@ -1668,64 +1669,8 @@ def _dashboard() -> dict[str, dict[str, Schema]]:
 
 TRANSFORMATION = "/service/platform/transformation/v1.0"
 PUBLIC_TRANSFORMATION = "/service/public/transformation/v1.0"
-_PREDICTION_JOB = {
-    "input": ANY_OBJECT,
-    "status": {"type": "string", "enum": ["ACCEPTED", "SUCCESS", "FAILURE"]},
-    "urls": obj({"get": {"type": "string", "format": "uri"}}),
-    "orgId": INTEGER,
-    "retention": STRING,
-    "createdAt": TIMESTAMP,
-    "_id": STRING,
-}
-_PREDICTION_RESULT = {
-    "consumedCredits": INTEGER,
-    "output": {"type": "array", "items": {"type": "string", "format": "uri"}},
-    "error": STRING,
-}
-SCHEMAS.update(
-    {
-        "PredictionJob": obj(_PREDICTION_JOB, _PREDICTION_RESULT),
-        "ControlPredictionJob": obj(_PREDICTION_JOB | {"dueAt": TIMESTAMP}, _PREDICTION_RESULT),
-        "PredictionModel": obj({"name": STRING, "displayName": STRING, "description": STRING}),
-        "PredictionSchema": obj(
-            {"name": STRING, "displayName": STRING, "description": STRING, "input": ANY_OBJECT}
-        ),
-        # The SDK README's error example (the prediction service's own shape).
-        "UsageBlockedError": obj(
-            {
-                "message": STRING,
-                "status": {"const": 403},
-                "errorCode": {"const": "JR-1000"},
-                "exception": {"const": "UsageBlockedError"},
-                "info": STRING,
-            }
-        ),
-        "PredictionSettings": obj(
-            {
-                "orgId": INTEGER,
-                "latency": nullable(NUMBER),
-                "modelLatency": {"type": "object", "additionalProperties": NUMBER},
-                "creditLimit": nullable(INTEGER),
-                "webhookRetryDelay": NUMBER,
-                "creditsUsed": INTEGER,
-            }
-        ),
-        "WebhookDelivery": obj(
-            {
-                "id": INTEGER,
-                "jobId": STRING,
-                "orgId": INTEGER,
-                "url": STRING,
-                "attempt": INTEGER,
-                "time": TIMESTAMP,
-                "status": nullable(INTEGER),
-                "error": nullable(STRING),
-                "delivered": BOOLEAN,
-                "retryIn": nullable(NUMBER),
-            }
-        ),
-    }
-)
+# The jobs, models, settings and webhook deliveries: generated from their wire structs.
+SCHEMAS |= wire.schemas(*wire_predictions.REQUESTS, *wire_predictions.RESPONSES)
 
 
 def _control_predictions_op(endpoint: str, *args: Any, **kwargs: Any) -> Schema:

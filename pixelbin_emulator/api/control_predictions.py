@@ -8,12 +8,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..core.clock import isoformat
 from ..core.errors import ValidationError
-from ..core.predictions import Job, Predictions
+from ..core.predictions import Predictions
 from . import parsing
 from .context import emulator
 from .control import _check_admin_token
+from .wire import to_builtins
+from .wire.predictions import ControlPredictionJob, PredictionSettings, WebhookDelivery
 
 bp = Blueprint("control_predictions", __name__, url_prefix="/_emulator")
 bp.before_request(_check_admin_token)
@@ -36,15 +37,12 @@ def _required_org_id(value: int | None) -> int:
     return value
 
 
-def job_object(job: Job) -> dict[str, Any]:
-    """The job as the API shows it, plus when it is (or was) due on the emulator's clock."""
-    return job.as_dict() | {"dueAt": isoformat(job.due_at)}
-
-
 @bp.get("/predictions")
 def list_prediction_jobs() -> Response:
     org_id = _org_id(parsing.query_int(request.args, "orgId"))
-    return jsonify(items=[job_object(job) for job in _store().jobs(org_id)])
+    return jsonify(
+        items=[to_builtins(ControlPredictionJob.of(job)) for job in _store().jobs(org_id)]
+    )
 
 
 @bp.post("/predictions/complete")
@@ -52,15 +50,14 @@ def complete_prediction_jobs() -> Response:
     body = parsing.json_body()
     org_id = _org_id(parsing.opt_int(body, "orgId"))
     job_id = parsing.opt_str(body, "jobId")
-    return jsonify(items=[job_object(job) for job in _store().complete(org_id, job_id)])
+    done = _store().complete(org_id, job_id)
+    return jsonify(items=[to_builtins(ControlPredictionJob.of(job)) for job in done])
 
 
 def _settings(org_id: int) -> dict[str, Any]:
     store = _store()
-    return (
-        {"orgId": org_id}
-        | store.config(org_id).as_dict()
-        | {"creditsUsed": store.credits_used(org_id)}
+    return to_builtins(
+        PredictionSettings.of(org_id, store.config(org_id), store.credits_used(org_id))
     )
 
 
@@ -82,4 +79,5 @@ def set_prediction_settings() -> Response:
 def list_webhook_deliveries() -> Response:
     org_id = _org_id(parsing.query_int(request.args, "orgId"))
     job_id = parsing.query_str(request.args, "jobId")
-    return jsonify(items=[d.as_dict() for d in _store().deliveries(org_id, job_id)])
+    deliveries = _store().deliveries(org_id, job_id)
+    return jsonify(items=[to_builtins(WebhookDelivery.of(d)) for d in deliveries])

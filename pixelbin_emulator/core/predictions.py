@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import pyvips
 
 from . import standins
-from .clock import Clock, isoformat
+from .clock import Clock
 from .errors import ForbiddenError, NotFoundError, ValidationError
 from .faults import Faults
 from .ids import IdFactory
@@ -101,33 +101,6 @@ class InputField:
     minimum: int | None = None
     maximum: int | None = None
 
-    def schema(self) -> dict[str, Any]:
-        if self.kind == "image":
-            return {
-                "description": self.description,
-                "oneOf": [
-                    {"type": "string", "format": "uri", "description": "URL of the image"},
-                    {"type": "string", "format": "binary", "description": "Image file"},
-                ],
-                "supportedContentTypes": list(SUPPORTED_CONTENT_TYPES),
-                "imageValidation": {
-                    "maxWidth": MAX_IMAGE_SIDE,
-                    "maxHeight": MAX_IMAGE_SIDE,
-                    "maxSize": MAX_IMAGE_BYTES,
-                },
-            }
-        kind = "string" if self.kind == "enum" else self.kind
-        out: dict[str, Any] = {"type": kind, "description": self.description}
-        if self.enum:
-            out["enum"] = list(self.enum)
-        if self.minimum is not None:
-            out["minimum"] = self.minimum
-        if self.maximum is not None:
-            out["maximum"] = self.maximum
-        if self.default is not None:
-            out["default"] = self.default
-        return out
-
 
 @dataclass(frozen=True)
 class Model:
@@ -143,23 +116,6 @@ class Model:
     @property
     def detector(self) -> bool:
         return f"{self.plugin}.{self.operation}" in standins.DETECTORS
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "displayName": self.display_name,
-            "description": self.description,
-        }
-
-    def schema(self) -> dict[str, Any]:
-        return self.summary() | {
-            "input": {
-                "type": "object",
-                "properties": {f.name: f.schema() for f in self.fields},
-                "required": [f.name for f in self.fields if f.kind == "image"],
-                "additionalProperties": False,
-            }
-        }
 
     def field(self, name: str) -> InputField | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -336,6 +292,15 @@ class StoredFile:
         return CONTENT_TYPES[self.format]
 
 
+@dataclass(frozen=True)
+class Webhook:
+    """Where a job's completion is posted, and what: ``payload`` gives the body, the job as the
+    API answers it (the API layer serializes it; the core only delivers)."""
+
+    url: str
+    payload: Callable[[Job], bytes]
+
+
 @dataclass(eq=False)
 class Job:
     id: str
@@ -346,7 +311,7 @@ class Job:
     due_at: float
     input: dict[str, Any]
     base_url: str
-    webhook: str | None
+    webhook: Webhook | None
     remote_webhook_ok: bool
     #: What the job turns into when due (unless a fault rule says otherwise).
     outcome: str
@@ -367,24 +332,6 @@ class Job:
             for n, f in enumerate(self.outputs)
         ]
 
-    def as_dict(self) -> dict[str, Any]:
-        """The job as the API answers it (key order as in the SDK README)."""
-        doc: dict[str, Any] = {
-            "input": dict(self.input),
-            "status": self.status,
-            "urls": {"get": f"{self.base_url}{PLATFORM_PATH}/{self.id}"},
-            "orgId": self.org_id,
-            "retention": RETENTION,
-            "createdAt": isoformat(self.created_at),
-            "_id": self.id,
-        }
-        if self.status == SUCCESS:
-            doc["consumedCredits"] = self.model.credits
-            doc["output"] = self.output_urls()
-        elif self.status == FAILURE:
-            doc["error"] = self.error or "prediction failed"
-        return doc
-
 
 PLATFORM_PATH = "/service/platform/transformation/v1.0/predictions"
 
@@ -402,14 +349,6 @@ class OrgConfig:
     #: First webhook retry delay in real seconds (doubling, at most WEBHOOK_MAX_DELAY).
     webhook_retry_delay: float = WEBHOOK_RETRY_DELAY
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "latency": self.latency,
-            "modelLatency": dict(self.model_latency),
-            "creditLimit": self.credit_limit,
-            "webhookRetryDelay": self.webhook_retry_delay,
-        }
-
 
 @dataclass
 class Delivery:
@@ -426,20 +365,6 @@ class Delivery:
     delivered: bool = False
     #: Real seconds until the next attempt, or None when this was the last one.
     retry_in: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "jobId": self.job_id,
-            "orgId": self.org_id,
-            "url": self.url,
-            "attempt": self.attempt,
-            "time": isoformat(self.time),
-            "status": self.status,
-            "error": self.error,
-            "delivered": self.delivered,
-            "retryIn": self.retry_in,
-        }
 
 
 @dataclass
@@ -584,13 +509,13 @@ class Predictions:
         *,
         base_url: str,
         default_latency: float,
-        webhook: str | None = None,
+        webhook: Webhook | None = None,
         remote_webhook_ok: bool = False,
     ) -> Job:
         """Accept a job (``values`` already typed by :func:`check_input`), rendering its result
         now and revealing it when the latency has passed."""
         if webhook is not None:
-            parts = urlsplit(webhook)
+            parts = urlsplit(webhook.url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValidationError("webhook must be an http(s) URL")
         now = self.clock.time()
@@ -718,7 +643,7 @@ class Predictions:
             else:
                 job.status = job.outcome
             if job.webhook is not None:
-                payload = json.dumps(job.as_dict(), separators=(",", ":")).encode()
+                payload = job.webhook.payload(job)
                 self._queue.append(_Pending(job, payload, 1, time.monotonic()))
                 self._ensure_worker()
                 self._wake.notify_all()
@@ -810,7 +735,7 @@ class Predictions:
 
     def _deliver(self, pending: _Pending) -> None:
         job = pending.job
-        url = job.webhook or ""
+        url = job.webhook.url if job.webhook is not None else ""
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None

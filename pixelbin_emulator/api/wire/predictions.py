@@ -1,0 +1,286 @@
+"""The Predictions API's wire shapes and its control plane's (docs/predictions.md): the job, the
+models and their input schemas, the per-org settings and the webhook delivery attempts.
+
+``api/predictions.py`` and ``api/control_predictions.py`` decode and answer with them, the pytest
+plugin answers with the same structs (as plain dicts), ``openapi.py`` publishes their generated
+schemas. Field order is the answers' (the SDK README's for the job).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from msgspec import UNSET, Meta, UnsetType, field
+
+from ...core.clock import isoformat
+from ...core.predictions import (
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_SIDE,
+    PLATFORM_PATH,
+    RETENTION,
+    SUCCESS,
+    SUPPORTED_CONTENT_TYPES,
+    Delivery,
+    InputField,
+    Job,
+    Model,
+    OrgConfig,
+)
+from ...core.predictions import UsageBlockedError as UsageBlocked
+from .control import Timestamp, Wire
+
+Uri = Annotated[str, Meta(extra_json_schema={"format": "uri"})]
+
+
+# -- the job ---------------------------------------------------------------------------------
+
+
+class JobUrls(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    get: Uri
+
+
+class PredictionJob(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """A job as create, get and its webhook answer it: ``consumedCredits`` and ``output`` once
+    it succeeded, ``error`` once it failed."""
+
+    input: dict[str, Any]
+    status: Literal["ACCEPTED", "SUCCESS", "FAILURE"]
+    urls: JobUrls
+    org_id: int
+    retention: str
+    created_at: Timestamp
+    id: str = field(name="_id")
+    consumed_credits: int | UnsetType = UNSET
+    output: list[Uri] | UnsetType = UNSET
+    error: str | UnsetType = UNSET
+
+    @classmethod
+    def of(cls, job: Job) -> PredictionJob:
+        return cls(**_job_fields(job))
+
+
+class ControlPredictionJob(PredictionJob, kw_only=True):
+    """A job as the control plane lists it: also when it is (or was) due on the emulator's
+    clock."""
+
+    due_at: Timestamp
+
+    @classmethod
+    def of(cls, job: Job) -> ControlPredictionJob:
+        return cls(**_job_fields(job), due_at=isoformat(job.due_at))
+
+
+def _job_fields(job: Job) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "input": dict(job.input),
+        "status": job.status,
+        "urls": JobUrls(get=f"{job.base_url}{PLATFORM_PATH}/{job.id}"),
+        "org_id": job.org_id,
+        "retention": RETENTION,
+        "created_at": isoformat(job.created_at),
+        "id": job.id,
+    }
+    if job.status == SUCCESS:
+        fields["consumed_credits"] = job.model.credits
+        fields["output"] = job.output_urls()
+    elif job.status != "ACCEPTED":
+        fields["error"] = job.error or "prediction failed"
+    return fields
+
+
+class UsageBlockedError(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """The org's credit limit is used up: the prediction service's own error shape (the SDK
+    README's example), not the asset API's."""
+
+    message: str
+    status: Literal[403]
+    error_code: Literal["JR-1000"]
+    exception: Literal["UsageBlockedError"]
+    info: str
+
+    @classmethod
+    def of(cls, error: UsageBlocked) -> UsageBlockedError:
+        return cls(error.message, 403, "JR-1000", "UsageBlockedError", error.info)
+
+
+# -- models ----------------------------------------------------------------------------------
+
+
+class PredictionModel(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """A model as the public list shows it."""
+
+    name: str
+    display_name: str
+    description: str
+
+    @classmethod
+    def of(cls, model: Model) -> PredictionModel:
+        return cls(model.name, model.display_name, model.description)
+
+
+class ImageValidation(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    max_width: int
+    max_height: int
+    max_size: int
+
+
+class ImageInput(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """The schema of a model's image input: a URL or a file (the README's ``getSchema``)."""
+
+    description: str
+    one_of: list[dict[str, Any]]
+    supported_content_types: list[str]
+    image_validation: ImageValidation
+
+
+class ValueInput(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """The schema of a model's other inputs (an enum is a string with ``enum``)."""
+
+    type: Literal["string", "boolean", "integer"]
+    description: str
+    enum: list[str] | UnsetType = UNSET
+    minimum: int | UnsetType = UNSET
+    maximum: int | UnsetType = UNSET
+    default: Any = UNSET
+
+
+_KINDS: dict[str, Literal["string", "boolean", "integer"]] = {
+    "string": "string",
+    "enum": "string",
+    "boolean": "boolean",
+    "integer": "integer",
+}
+
+
+def _input(spec: InputField) -> ImageInput | ValueInput:
+    if spec.kind == "image":
+        return ImageInput(
+            description=spec.description,
+            one_of=[
+                {"type": "string", "format": "uri", "description": "URL of the image"},
+                {"type": "string", "format": "binary", "description": "Image file"},
+            ],
+            supported_content_types=list(SUPPORTED_CONTENT_TYPES),
+            image_validation=ImageValidation(MAX_IMAGE_SIDE, MAX_IMAGE_SIDE, MAX_IMAGE_BYTES),
+        )
+    return ValueInput(
+        type=_KINDS[spec.kind],
+        description=spec.description,
+        enum=list(spec.enum) if spec.enum else UNSET,
+        minimum=UNSET if spec.minimum is None else spec.minimum,
+        maximum=UNSET if spec.maximum is None else spec.maximum,
+        default=UNSET if spec.default is None else spec.default,
+    )
+
+
+class InputSchema(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """A model's input as a closed JSON Schema object; the image is its one required input."""
+
+    type: Literal["object"]
+    #: ``ImageInput`` or ``ValueInput`` (msgspec declares no union of untagged structs).
+    properties: Annotated[
+        dict[str, Any],
+        Meta(
+            extra_json_schema={
+                "additionalProperties": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/ImageInput"},
+                        {"$ref": "#/components/schemas/ValueInput"},
+                    ]
+                }
+            }
+        ),
+    ]
+    required: list[str]
+    additional_properties: bool
+
+
+class PredictionSchema(PredictionModel):
+    """A model with the JSON Schema of its input (``getSchema``)."""
+
+    input: InputSchema
+
+    @classmethod
+    def of(cls, model: Model) -> PredictionSchema:
+        return cls(
+            model.name,
+            model.display_name,
+            model.description,
+            InputSchema(
+                type="object",
+                properties={spec.name: _input(spec) for spec in model.fields},
+                required=[spec.name for spec in model.fields if spec.kind == "image"],
+                additional_properties=False,
+            ),
+        )
+
+
+# -- control plane ---------------------------------------------------------------------------
+
+
+class PredictionSettings(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """An org's prediction settings and the credits its jobs use (the plugin leaves out
+    ``orgId``)."""
+
+    org_id: int
+    latency: float | None
+    model_latency: dict[str, float]
+    credit_limit: int | None
+    webhook_retry_delay: float
+    credits_used: int
+
+    @classmethod
+    def of(cls, org_id: int, config: OrgConfig, credits_used: int) -> PredictionSettings:
+        return cls(
+            org_id=org_id,
+            latency=config.latency,
+            model_latency=dict(config.model_latency),
+            credit_limit=config.credit_limit,
+            webhook_retry_delay=config.webhook_retry_delay,
+            credits_used=credits_used,
+        )
+
+
+class WebhookDelivery(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """One webhook delivery attempt; ``retryIn``: real seconds to the next, null after the
+    last."""
+
+    id: int
+    job_id: str
+    org_id: int
+    url: str
+    attempt: int
+    time: Timestamp
+    status: int | None
+    error: str | None
+    delivered: bool
+    retry_in: float | None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> WebhookDelivery:
+        return cls(
+            id=delivery.id,
+            job_id=delivery.job_id,
+            org_id=delivery.org_id,
+            url=delivery.url,
+            attempt=delivery.attempt,
+            time=isoformat(delivery.time),
+            status=delivery.status,
+            error=delivery.error,
+            delivered=delivery.delivered,
+            retry_in=delivery.retry_in,
+        )
+
+
+REQUESTS: tuple[type[Wire], ...] = ()
+RESPONSES = (
+    PredictionJob,
+    UsageBlockedError,
+    ControlPredictionJob,
+    PredictionModel,
+    PredictionSchema,
+    ImageInput,
+    ValueInput,
+    PredictionSettings,
+    WebhookDelivery,
+)

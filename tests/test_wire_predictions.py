@@ -1,0 +1,156 @@
+"""The Predictions API's wire structs and its control plane's (issue 14 item 1): one declaration
+gives the answer, the published schema and, for bodies, the validation."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from typing import Any
+
+import pytest
+import requests
+
+from pixelbin_emulator.api import wire
+from pixelbin_emulator.api.wire import predictions as wire_predictions
+from pixelbin_emulator.control import ControlClient
+from pixelbin_emulator.core import predictions
+from pixelbin_emulator.core.clock import Clock
+from pixelbin_emulator.core.faults import Faults
+from pixelbin_emulator.core.ids import IdFactory
+from pixelbin_emulator.core.journal import Journal
+from pixelbin_emulator.openapi import openapi_document
+from pixelbin_emulator.pytest_plugin import EmulatorHandle
+
+from .helpers import png
+
+TRANSFORMATION = "/service/platform/transformation/v1.0/predictions"
+PUBLIC = "/service/public/transformation/v1.0/predictions"
+
+
+def _schema(operation: dict[str, Any], status: str = "200") -> dict[str, Any]:
+    schema: dict[str, Any] = operation["responses"][status]["content"]["application/json"]["schema"]
+    return schema
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def test_the_published_schemas_are_the_structs_own() -> None:
+    document = openapi_document()
+    generated = wire.schemas(*wire_predictions.REQUESTS, *wire_predictions.RESPONSES)
+    assert {name: document["components"]["schemas"][name] for name in generated} == generated
+    paths = document["paths"]
+    create = paths[TRANSFORMATION + "/{plugin}/{operation}"]["post"]
+    assert _schema(create) == ref("PredictionJob")
+    assert _schema(create, "403") == ref("UsageBlockedError")
+    assert _schema(paths[TRANSFORMATION + "/{request_id}"]["get"]) == ref("PredictionJob")
+    assert _schema(paths[PUBLIC]["get"])["items"] == ref("PredictionModel")
+    assert _schema(paths[PUBLIC + "/schema/{name}"]["get"]) == ref("PredictionSchema")
+    listed = _schema(paths["/_emulator/predictions"]["get"])
+    assert listed["properties"]["items"]["items"] == ref("ControlPredictionJob")
+    settings = paths["/_emulator/predictions/settings"]
+    assert _schema(settings["get"]) == _schema(settings["put"]) == ref("PredictionSettings")
+    webhooks = _schema(paths["/_emulator/webhooks"]["get"])
+    assert webhooks["properties"]["items"]["items"] == ref("WebhookDelivery")
+
+
+def test_a_job_shows_its_result_fields_only_once_settled() -> None:
+    schema = wire.schemas(wire_predictions.PredictionJob)["PredictionJob"]
+    assert set(schema["properties"]) - set(schema["required"]) == {
+        "consumedCredits",
+        "output",
+        "error",
+    }
+    control = wire.schemas(wire_predictions.ControlPredictionJob)["ControlPredictionJob"]
+    assert list(control["properties"])[-1] == "dueAt" and "dueAt" in control["required"]
+
+
+class _Posted:
+    """A poster that records what it is given and answers 204."""
+
+    def __init__(self) -> None:
+        self.bodies: list[tuple[str, bytes]] = []
+        self.done = threading.Event()
+
+    def __call__(self, url: str, payload: bytes) -> int:
+        self.bodies.append((url, payload))
+        self.done.set()
+        return 204
+
+
+def test_the_core_posts_the_payload_the_api_layer_gives_it() -> None:
+    """The core knows no wire shape: a webhook carries the function that serializes the job."""
+    posted = _Posted()
+    store = predictions.Predictions(Clock(), IdFactory(1), Faults(), Journal(), poster=posted)
+    try:
+        job = store.create(
+            1,
+            predictions.model("erase_bg"),
+            {},
+            predictions.ImageSource(png(), uploaded=True),
+            base_url="http://127.0.0.1:1",
+            default_latency=0,
+            webhook=predictions.Webhook("http://127.0.0.1:9/hook", lambda job: job.id.encode()),
+        )
+        store.complete(1)
+        assert posted.done.wait(10)
+        assert posted.bodies == [("http://127.0.0.1:9/hook", job.id.encode())]
+    finally:
+        store.close()
+
+
+def test_the_handle_answers_as_the_control_plane_does(
+    pixelbin_emulator: EmulatorHandle, pixelbin_control: ControlClient
+) -> None:
+    org_id = pixelbin_emulator.org_id
+    in_process = pixelbin_emulator.prediction_settings(latency=5, modelLatency={"erase_bg": 1})
+    over_http = pixelbin_control.prediction_settings(org_id)
+    assert over_http == {"orgId": org_id} | in_process
+    assert list(over_http)[1:] == list(in_process)
+    assert in_process == {
+        "latency": 5.0,
+        "modelLatency": {"erase_bg": 1.0},
+        "creditLimit": None,
+        "webhookRetryDelay": 1.0,
+        "creditsUsed": 0,
+    }
+
+
+def test_the_webhook_body_is_the_job_as_get_answers_it(
+    pixelbin_emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    posted = _Posted()
+    monkeypatch.setattr(pixelbin_emulator.emulator.predictions, "_post", posted)
+    url = pixelbin_emulator.url + TRANSFORMATION
+    token = base64.b64encode(pixelbin_emulator.api_secret.encode()).decode()
+    headers = {"Authorization": f"Bearer {token}"}
+    pixelbin_emulator.prediction_settings(latency=0)
+    image = "data:image/png;base64," + base64.b64encode(png()).decode()
+    created = requests.post(
+        url + "/erase/bg",
+        headers=headers,
+        json={"input.image": image, "webhook": "http://127.0.0.1:9/h"},
+        timeout=30,
+    )
+    job_id = created.json()["_id"]
+    assert pixelbin_emulator.wait_for_webhook(job_id)["delivered"] is True
+    answer = requests.get(f"{url}/{job_id}", headers=headers, timeout=30)
+    assert posted.bodies == [("http://127.0.0.1:9/h", answer.content.rstrip(b"\n"))]
+    assert json.loads(posted.bodies[0][1])["status"] == "SUCCESS"
+
+
+@pytest.mark.parametrize("name", ["erase_bg", "awsRek_detectLabels"])
+def test_a_model_schema_lists_every_input(pixelbin_app: Any, name: str) -> None:
+    answer = pixelbin_app.test_client().get(f"{PUBLIC}/schema/{name}").get_json()
+    model = predictions.model(name)
+    assert list(answer["input"]["properties"]) == [spec.name for spec in model.fields]
+    assert answer["input"]["required"] == ["image"]
+    for spec in model.fields:
+        shown = answer["input"]["properties"][spec.name]
+        if spec.kind == "image":
+            assert shown["imageValidation"]["maxSize"] == predictions.MAX_IMAGE_BYTES
+        else:
+            assert shown.get("default") == spec.default
+            assert shown.get("enum", []) == list(spec.enum)
