@@ -1685,13 +1685,7 @@ def _predictions() -> dict[str, dict[str, Schema]]:
     create_body = {
         "required": False,
         "content": {
-            JSON: {
-                "schema": {
-                    "type": "object",
-                    "description": "`input.<name>` fields (see the model's schema), `webhook`",
-                }
-            },
-            "multipart/form-data": {"schema": {"type": "object"}},
+            media: {"schema": ref("PredictionCreate")} for media in (JSON, "multipart/form-data")
         },
     }
     org_filter = query("orgId", INTEGER, "Only this org's (404 for an unknown org)")
@@ -1789,10 +1783,7 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                 200,
                 items_of("ControlPredictionJob"),
                 (400, 401, 404, 413),
-                body=json_body(
-                    {"type": "object", "properties": {"orgId": INTEGER, "jobId": STRING}},
-                    required=False,
-                ),
+                body=json_body(ref("PredictionsComplete"), required=False),
             )
         },
         f"{CONTROL}/predictions/settings": {
@@ -1810,22 +1801,7 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                 200,
                 ref("PredictionSettings"),
                 (400, 401, 404, 413),
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "orgId": INTEGER,
-                            "latency": nullable(NUMBER),
-                            "modelLatency": {
-                                "type": "object",
-                                "additionalProperties": nullable(NUMBER),
-                            },
-                            "creditLimit": nullable(INTEGER),
-                            "webhookRetryDelay": NUMBER,
-                        },
-                        "required": ["orgId"],
-                    }
-                ),
+                body=json_body(ref("PredictionSettingsUpdate")),
             ),
         },
         f"{CONTROL}/webhooks": {

@@ -32,7 +32,13 @@ from flask import Flask
 
 from .api.wire import to_builtins, validated
 from .api.wire.control import FaultRuleSpec
-from .api.wire.predictions import PredictionJob, PredictionSettings, WebhookDelivery
+from .api.wire.predictions import (
+    PredictionJob,
+    PredictionSettings,
+    PredictionSettingsChange,
+    WebhookDelivery,
+    settings_change,
+)
 from .app import create_app
 from .control import ControlClient
 from .core.clock import Clock, parse_instant
@@ -218,7 +224,7 @@ class EmulatorHandle:
         """Change this org's Predictions API settings: ``latency``, ``modelLatency``
         (``{"erase_bg": 2.0}``), ``creditLimit``, ``webhookRetryDelay``; the settings now."""
         store = self.emulator.predictions
-        store.configure(self.org_id, settings)
+        store.configure(self.org_id, settings_change(settings, PredictionSettingsChange).apply)
         config, used = store.config(self.org_id), store.credits_used(self.org_id)
         answer: dict[str, Any] = to_builtins(PredictionSettings.of(self.org_id, config, used))
         del answer["orgId"]

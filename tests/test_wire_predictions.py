@@ -13,9 +13,10 @@ import requests
 
 from pixelbin_emulator.api import wire
 from pixelbin_emulator.api.wire import predictions as wire_predictions
-from pixelbin_emulator.control import ControlClient
+from pixelbin_emulator.control import ControlClient, ControlError
 from pixelbin_emulator.core import predictions
 from pixelbin_emulator.core.clock import Clock
+from pixelbin_emulator.core.errors import NotFoundError, ValidationError
 from pixelbin_emulator.core.faults import Faults
 from pixelbin_emulator.core.ids import IdFactory
 from pixelbin_emulator.core.journal import Journal
@@ -154,3 +155,113 @@ def test_a_model_schema_lists_every_input(pixelbin_app: Any, name: str) -> None:
         else:
             assert shown.get("default") == spec.default
             assert shown.get("enum", []) == list(spec.enum)
+
+
+def test_the_bodies_refer_to_their_structs() -> None:
+    paths = openapi_document()["paths"]
+    create = paths[TRANSFORMATION + "/{plugin}/{operation}"]["post"]["requestBody"]["content"]
+    assert create == {
+        "application/json": {"schema": ref("PredictionCreate")},
+        "multipart/form-data": {"schema": ref("PredictionCreate")},
+    }
+    for path, method, name in [
+        ("/_emulator/predictions/complete", "post", "PredictionsComplete"),
+        ("/_emulator/predictions/settings", "put", "PredictionSettingsUpdate"),
+    ]:
+        body = paths[path][method]["requestBody"]["content"]["application/json"]["schema"]
+        assert body == ref(name)
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "field"),
+    [
+        ({"webhook": 5}, wire_predictions.PredictionCreate, "webhook"),
+        ({"webhook": ""}, wire_predictions.PredictionCreate, "webhook"),
+        ({"input": ["x"]}, wire_predictions.PredictionCreate, "input"),
+        ({"orgId": "1"}, wire_predictions.PredictionsComplete, "orgId"),
+        ({"orgId": True}, wire_predictions.PredictionsComplete, "orgId"),
+        ({"jobId": 5}, wire_predictions.PredictionsComplete, "jobId"),
+        ({}, wire_predictions.PredictionSettingsUpdate, "orgId"),
+        ({"orgId": 1, "latency": -1}, wire_predictions.PredictionSettingsUpdate, "latency"),
+        ({"orgId": 1, "latency": True}, wire_predictions.PredictionSettingsUpdate, "latency"),
+        (
+            {"orgId": 1, "creditLimit": 1.5},
+            wire_predictions.PredictionSettingsUpdate,
+            "creditLimit",
+        ),
+        ({"orgId": 1, "creditLimit": -1}, wire_predictions.PredictionSettingsUpdate, "creditLimit"),
+        (
+            {"orgId": 1, "webhookRetryDelay": 31},
+            wire_predictions.PredictionSettingsUpdate,
+            "webhookRetryDelay",
+        ),
+        (
+            {"orgId": 1, "modelLatency": []},
+            wire_predictions.PredictionSettingsUpdate,
+            "modelLatency",
+        ),
+    ],
+)
+def test_a_refused_field_is_named_with_the_rule_the_schema_publishes(
+    body: dict[str, Any], kind: type[wire_predictions.Wire], field: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        wire.decode(body, kind)
+    message = str(refused.value)
+    assert message.startswith(f"{field} must be ")
+    published = openapi_document()["components"]["schemas"][kind.__name__]["properties"][field]
+    assert message.removeprefix(f"{field} must be ") in str(published)
+
+
+def test_a_refused_model_latency_names_its_model(pixelbin_app: Any) -> None:
+    api = pixelbin_app.test_client()
+    for seconds in (-1, 86_401, True, "1"):
+        answer = api.put(
+            "/_emulator/predictions/settings",
+            json={"orgId": 1, "modelLatency": {"erase_bg": seconds}},
+        )
+        assert answer.status_code == 400
+        message = answer.get_json()["message"]
+        assert message == "modelLatency.erase_bg must be a number of seconds between 0 and 86400"
+    schema = openapi_document()["components"]["schemas"]["PredictionSettingsUpdate"]
+    entry = schema["properties"]["modelLatency"]["additionalProperties"]["anyOf"][0]
+    assert entry == {"type": "number", "minimum": 0, "maximum": predictions.MAX_LATENCY}
+
+
+def test_unknown_settings_are_all_named(
+    pixelbin_emulator: EmulatorHandle, pixelbin_control: ControlClient
+) -> None:
+    with pytest.raises(ValidationError, match=r"^unknown prediction settings: colour, orgId$"):
+        pixelbin_emulator.prediction_settings(colour=1, orgId=2, latency=1)
+    with pytest.raises(ControlError, match="unknown prediction settings: colour, size"):
+        pixelbin_control.set_prediction_settings(pixelbin_emulator.org_id, colour=1, size=2)
+    assert pixelbin_emulator.prediction_settings()["latency"] is None
+
+
+def test_a_change_keeps_what_it_leaves_out_and_null_restores_the_default(
+    pixelbin_emulator: EmulatorHandle,
+) -> None:
+    settings = pixelbin_emulator.prediction_settings
+    settings(latency=5, creditLimit=2, modelLatency={"erase_bg": 1, "af_remove": 3})
+    assert settings(webhookRetryDelay=0) == {
+        "latency": 5.0,
+        "modelLatency": {"erase_bg": 1.0, "af_remove": 3.0},
+        "creditLimit": 2,
+        "webhookRetryDelay": 0.0,
+        "creditsUsed": 0,
+    }
+    changed = settings(latency=None, creditLimit=None, modelLatency={"erase_bg": None})
+    assert changed["latency"] is None and changed["creditLimit"] is None
+    assert changed["modelLatency"] == {"af_remove": 3.0}
+    with pytest.raises(NotFoundError):
+        settings(latency=7, modelLatency={"erase_bg": 2, "nope_model": 1})
+    assert settings() == changed  # a refused change changes nothing
+
+
+def test_the_complete_body_is_decoded(pixelbin_app: Any) -> None:
+    api = pixelbin_app.test_client()
+    done = api.post("/_emulator/predictions/complete", json={"orgId": 1, "other": "ignored"})
+    assert done.status_code == 200 and done.get_json() == {"items": []}
+    assert api.post("/_emulator/predictions/complete").get_json() == {"items": []}
+    missing = api.post("/_emulator/predictions/complete", json={"orgId": 1, "jobId": "x"})
+    assert missing.status_code == 404

@@ -13,8 +13,15 @@ from ..core.predictions import Predictions
 from . import parsing
 from .context import emulator
 from .control import _check_admin_token
-from .wire import to_builtins
-from .wire.predictions import ControlPredictionJob, PredictionSettings, WebhookDelivery
+from .wire import decode, to_builtins
+from .wire.predictions import (
+    ControlPredictionJob,
+    PredictionsComplete,
+    PredictionSettings,
+    PredictionSettingsUpdate,
+    WebhookDelivery,
+    settings_change,
+)
 
 bp = Blueprint("control_predictions", __name__, url_prefix="/_emulator")
 bp.before_request(_check_admin_token)
@@ -47,10 +54,8 @@ def list_prediction_jobs() -> Response:
 
 @bp.post("/predictions/complete")
 def complete_prediction_jobs() -> Response:
-    body = parsing.json_body()
-    org_id = _org_id(parsing.opt_int(body, "orgId"))
-    job_id = parsing.opt_str(body, "jobId")
-    done = _store().complete(org_id, job_id)
+    body = decode(parsing.json_body(), PredictionsComplete)
+    done = _store().complete(_org_id(body.org_id), body.job_id)
     return jsonify(items=[to_builtins(ControlPredictionJob.of(job)) for job in done])
 
 
@@ -69,10 +74,10 @@ def get_prediction_settings() -> Response:
 
 @bp.put("/predictions/settings")
 def set_prediction_settings() -> Response:
-    body = parsing.json_body()
-    org_id = _required_org_id(parsing.opt_int(body, "orgId"))
-    _store().configure(org_id, {key: value for key, value in body.items() if key != "orgId"})
-    return jsonify(_settings(org_id))
+    body = settings_change(parsing.json_body(), PredictionSettingsUpdate)
+    emulator().org(body.org_id)  # 404 for an unknown org
+    _store().configure(body.org_id, body.apply)
+    return jsonify(_settings(body.org_id))
 
 
 @bp.get("/webhooks")

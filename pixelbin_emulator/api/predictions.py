@@ -26,8 +26,8 @@ from ..core.errors import EmulatorError, NotFoundError, ValidationError
 from ..core.predictions import ImageSource, Job, UsageBlockedError, Webhook
 from . import parsing, url_sources
 from .context import authenticate, current_org, emulator, external_base, settings
-from .wire import to_builtins
-from .wire.predictions import PredictionJob, PredictionModel, PredictionSchema
+from .wire import decode, to_builtins
+from .wire.predictions import PredictionCreate, PredictionJob, PredictionModel, PredictionSchema
 from .wire.predictions import UsageBlockedError as UsageBlockedAnswer
 
 bp = Blueprint("predictions", __name__, url_prefix=core.PLATFORM_PATH)
@@ -87,7 +87,11 @@ def webhook_payload(job: Job) -> bytes:
 
 
 def _request_fields() -> tuple[dict[str, Any], dict[str, FileStorage], str | None]:
-    """``(inputs by name, uploaded files by name, webhook)`` from a JSON or multipart body."""
+    """``(inputs by name, uploaded files by name, webhook)`` from a JSON or multipart body.
+
+    The thin first pass before :class:`PredictionCreate`: a multipart form flattened (a field
+    sent once is a string), and the ``input.<name>`` fields both SDKs send taken out.
+    """
     if request.mimetype.startswith("multipart/"):
         raw: dict[str, Any] = {}
         for key in request.form:
@@ -106,20 +110,15 @@ def _request_fields() -> tuple[dict[str, Any], dict[str, FileStorage], str | Non
         files = {}
     else:
         raise ValidationError("a prediction takes a JSON or multipart/form-data body")
-    webhook = raw.pop("webhook", None)
-    if webhook is not None and (not isinstance(webhook, str) or not webhook):
-        raise ValidationError("webhook must be a URL")
-    fields: dict[str, Any] = {}
-    nested = raw.pop("input", None)
-    if nested is not None:
-        if not isinstance(nested, dict):
-            raise ValidationError("input must be an object")
-        fields.update(nested)
+    body = decode(
+        {key: raw.pop(key) for key in ("webhook", "input") if key in raw}, PredictionCreate
+    )
+    fields: dict[str, Any] = dict(body.input or {})
     for key, value in raw.items():
         if not key.startswith(INPUT_PREFIX) or key == INPUT_PREFIX:
             raise ValidationError(f"unexpected field '{key}' (inputs are sent as 'input.<name>')")
         fields[key[len(INPUT_PREFIX) :]] = value
-    return fields, files, webhook or None
+    return fields, files, body.webhook
 
 
 def _image_source(upload: FileStorage | None, value: Any) -> ImageSource:

@@ -336,7 +336,7 @@ class Job:
 PLATFORM_PATH = "/service/platform/transformation/v1.0/predictions"
 
 
-@dataclass
+@dataclass(frozen=True)
 class OrgConfig:
     """Per-org settings of the Predictions API (the control plane sets them)."""
 
@@ -458,40 +458,13 @@ class Predictions:
         with self._lock:
             return self._org(org_id).config
 
-    def configure(self, org_id: int, doc: Mapping[str, Any]) -> OrgConfig:
-        """Change the org's settings from a document shaped like :meth:`OrgConfig.as_dict`."""
-        unknown = sorted(set(doc) - {"latency", "modelLatency", "creditLimit", "webhookRetryDelay"})
-        if unknown:
-            raise ValidationError(f"unknown prediction settings: {', '.join(unknown)}")
+    def configure(self, org_id: int, update: Callable[[OrgConfig], OrgConfig]) -> OrgConfig:
+        """Replace the org's settings by ``update(current settings)``, atomically (the API
+        layer checks and applies a change document)."""
         with self._lock:
-            current = self._org(org_id).config
-            latency = current.latency
-            if "latency" in doc:
-                latency = None if doc["latency"] is None else _seconds(doc["latency"], "latency")
-            model_latency = dict(current.model_latency)
-            if "modelLatency" in doc:
-                given = doc["modelLatency"]
-                if not isinstance(given, dict):
-                    raise ValidationError("modelLatency must be an object of model: seconds")
-                for name, seconds in given.items():
-                    model(name)  # 404 for an unknown model
-                    if seconds is None:
-                        model_latency.pop(name, None)
-                    else:
-                        model_latency[name] = _seconds(seconds, f"modelLatency.{name}")
-            limit = current.credit_limit
-            if "creditLimit" in doc:
-                limit = doc["creditLimit"]
-                if limit is not None and (
-                    not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
-                ):
-                    raise ValidationError("creditLimit must be an integer >= 0, or null")
-            delay = current.webhook_retry_delay
-            if "webhookRetryDelay" in doc:
-                delay = _seconds(doc["webhookRetryDelay"], "webhookRetryDelay", WEBHOOK_MAX_DELAY)
-            config = OrgConfig(latency, model_latency, limit, delay)
-            self._org(org_id).config = config
-            return config
+            org = self._org(org_id)
+            org.config = update(org.config)
+            return org.config
 
     def credits_used(self, org_id: int) -> int:
         with self._lock:
@@ -816,12 +789,6 @@ class Predictions:
                         + f" within {timeout:g}s"
                     )
                 self._wake.wait(left)
-
-
-def _seconds(value: Any, name: str, high: float = MAX_LATENCY) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= high:
-        raise ValidationError(f"{name} must be a number of seconds between 0 and {high:g}")
-    return float(value)
 
 
 def _fault_message(body: Any) -> str | None:

@@ -8,28 +8,139 @@ schemas. Field order is the answers' (the SDK README's for the job).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from dataclasses import replace
+from typing import Annotated, Any, Literal, TypeVar
 
+import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
 from ...core.clock import isoformat
+from ...core.errors import ValidationError
 from ...core.predictions import (
     MAX_IMAGE_BYTES,
     MAX_IMAGE_SIDE,
+    MAX_LATENCY,
     PLATFORM_PATH,
     RETENTION,
     SUCCESS,
     SUPPORTED_CONTENT_TYPES,
+    WEBHOOK_MAX_DELAY,
     Delivery,
     InputField,
     Job,
     Model,
     OrgConfig,
+    model,
 )
 from ...core.predictions import UsageBlockedError as UsageBlocked
+from . import decode
 from .control import Timestamp, Wire
 
 Uri = Annotated[str, Meta(extra_json_schema={"format": "uri"})]
+W = TypeVar("W", bound=Wire)
+
+
+# -- requests --------------------------------------------------------------------------------
+
+
+class PredictionCreate(Wire):
+    """createPrediction's body (JSON, or multipart for a file) besides its ``input.<name>``
+    fields, which the first pass in ``api/predictions.py`` takes out (Python sends
+    ``{"input.image": ...}``; an ``input`` object is accepted too). Each input is checked by the
+    core against the model's own schema (``getSchema``), so the body stays open here."""
+
+    webhook: Annotated[str, Meta(min_length=1, description="a URL")] | None = None
+    input: Annotated[dict[str, Any], Meta(description="an object")] | None = None
+
+
+class PredictionsComplete(Wire):
+    """``POST /_emulator/predictions/complete``: all pending jobs, an org's, or one; unknown
+    fields are ignored."""
+
+    org_id: Annotated[int, Meta(description="an integer")] | None = None
+    job_id: Annotated[str, Meta(description="a string")] | None = None
+
+
+def _seconds(high: float) -> str:
+    return f"a number of seconds between 0 and {high:g}"
+
+
+Latency = Annotated[float, Meta(ge=0, le=MAX_LATENCY, description=_seconds(MAX_LATENCY))]
+
+
+class PredictionSettingsChange(Wire, forbid_unknown_fields=True):
+    """The settings to change (the plugin's ``prediction_settings``); a field left out keeps its
+    value, ``null`` restores the default (for ``modelLatency``: per model)."""
+
+    latency: Latency | UnsetType | None = UNSET
+    #: Each entry is checked by :meth:`check`, which names it.
+    model_latency: (
+        Annotated[
+            dict[str, Any],
+            Meta(
+                description="an object of model: seconds",
+                extra_json_schema={
+                    "additionalProperties": {
+                        "anyOf": [
+                            {"type": "number", "minimum": 0, "maximum": MAX_LATENCY},
+                            {"type": "null"},
+                        ]
+                    }
+                },
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
+    credit_limit: (
+        Annotated[int, Meta(ge=0, description="an integer >= 0, or null")] | UnsetType | None
+    ) = UNSET
+    webhook_retry_delay: (
+        Annotated[float, Meta(ge=0, le=WEBHOOK_MAX_DELAY, description=_seconds(WEBHOOK_MAX_DELAY))]
+        | UnsetType
+    ) = UNSET
+
+    def check(self) -> None:
+        for name, seconds in (self.model_latency or {}).items():
+            if seconds is None:
+                continue
+            try:
+                msgspec.convert(seconds, Latency)
+            except msgspec.ValidationError:
+                raise ValidationError(
+                    f"modelLatency.{name} must be {_seconds(MAX_LATENCY)}"
+                ) from None
+
+    def apply(self, current: OrgConfig) -> OrgConfig:
+        """``current`` with these changes (404 for a model that does not exist)."""
+        model_latency = dict(current.model_latency)
+        for name, seconds in (self.model_latency or {}).items():
+            model(name)
+            if seconds is None:
+                model_latency.pop(name, None)
+            else:
+                model_latency[name] = float(seconds)
+        changes: dict[str, Any] = {"model_latency": model_latency}
+        for name in ("latency", "credit_limit", "webhook_retry_delay"):
+            value = getattr(self, name)
+            if value is not UNSET:
+                changes[name] = value
+        return replace(current, **changes)
+
+
+class PredictionSettingsUpdate(PredictionSettingsChange, kw_only=True):
+    """``PUT /_emulator/predictions/settings``: the org and the settings to change."""
+
+    org_id: Annotated[int, Meta(description="an integer")]
+
+
+def settings_change(doc: Any, kind: type[W]) -> W:
+    """``doc`` as ``kind``; its unknown fields are named all at once, as "prediction settings"."""
+    if isinstance(doc, dict):
+        known = {each.encode_name for each in msgspec.structs.fields(kind)}
+        unknown = sorted(set(doc) - known)
+        if unknown:
+            raise ValidationError(f"unknown prediction settings: {', '.join(unknown)}")
+    return decode(doc, kind, "prediction settings")
 
 
 # -- the job ---------------------------------------------------------------------------------
@@ -272,7 +383,7 @@ class WebhookDelivery(Wire, omit_defaults=False, forbid_unknown_fields=True):
         )
 
 
-REQUESTS: tuple[type[Wire], ...] = ()
+REQUESTS = (PredictionCreate, PredictionsComplete, PredictionSettingsUpdate)
 RESPONSES = (
     PredictionJob,
     UsageBlockedError,
