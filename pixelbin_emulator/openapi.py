@@ -19,6 +19,7 @@ from typing import Any
 from .api import wire
 from .api.wire import control as wire_control
 from .api.wire import credentials as wire_credentials
+from .api.wire import modules as wire_modules
 from .api.wire import predictions as wire_predictions
 from .api.wire import presets as wire_presets
 from .core.records import ACCESS_VALUES
@@ -221,29 +222,6 @@ SCHEMAS: dict[str, Schema] = {
         {"folder": ref("Ancestor"), "ancestors": {"type": "array", "items": ref("Ancestor")}}
     ),
     "PresetsPage": obj({"items": {"type": "array", "items": ref("Preset")}, "page": ref("Page")}),
-    # The catalogue is the service's data (pixelbin_emulator/data/modules.json): open-ended.
-    "Plugin": {
-        "type": "object",
-        "properties": {
-            "identifier": STRING,
-            "name": STRING,
-            "description": STRING,
-            "credentials": {
-                "type": "object",
-                "properties": {"configured": BOOLEAN, "required": BOOLEAN},
-                "required": ["configured"],
-            },
-            "operations": {"type": "array", "items": ANY_OBJECT},
-        },
-        "required": ["identifier", "name", "credentials", "operations"],
-    },
-    "Modules": obj(
-        {
-            "delimiters": obj({"operationSeparator": STRING, "parameterSeparator": STRING}),
-            "plugins": {"type": "object", "additionalProperties": ref("Plugin")},
-            "presets": {"type": "array", "items": ref("Preset")},
-        }
-    ),
     "AppOrgDetails": obj(
         {
             "app": obj(
@@ -1062,6 +1040,8 @@ SCHEMAS |= wire.schemas(*wire_control.REQUESTS, *wire_control.RESPONSES)
 # The presets and credentials APIs' bodies and answers.
 SCHEMAS |= wire.schemas(*wire_presets.REQUESTS, *wire_presets.RESPONSES)
 SCHEMAS |= wire.schemas(*wire_credentials.REQUESTS, *wire_credentials.RESPONSES)
+# getModules and getModule (the catalogue's plugins with the org's credential state).
+SCHEMAS |= wire.schemas(*wire_modules.RESPONSES)
 
 ADMIN: Security = [{}, {"adminToken": []}]  # optional: only with --admin-token
 

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from pixelbin_emulator.api import wire
+from pixelbin_emulator.api.wire import modules as wire_modules
 from pixelbin_emulator.api.wire import predictions as wire_predictions
 from pixelbin_emulator.control import ControlClient, ControlError
 from pixelbin_emulator.core import predictions
@@ -265,3 +266,36 @@ def test_the_complete_body_is_decoded(pixelbin_app: Any) -> None:
     assert api.post("/_emulator/predictions/complete").get_json() == {"items": []}
     missing = api.post("/_emulator/predictions/complete", json={"orgId": 1, "jobId": "x"})
     assert missing.status_code == 404
+
+
+# -- transformation modules (getModules, getModule) ---------------------------------------------
+
+
+def test_the_module_schemas_are_the_structs_own() -> None:
+    document = openapi_document()
+    generated = wire.schemas(*wire_modules.RESPONSES)
+    assert {name: document["components"]["schemas"][name] for name in generated} == generated
+    plugins = document["paths"]["/service/platform/assets/v1.0/playground/plugins"]
+    assert _schema(plugins["get"]) == ref("Modules")
+    one = document["paths"]["/service/platform/assets/v1.0/playground/plugins/{identifier}"]
+    assert _schema(one["get"]) == ref("Plugin")
+
+
+def test_a_module_shows_the_org_credential_state_without_touching_the_catalogue(
+    pixelbin_emulator: EmulatorHandle,
+) -> None:
+    org = pixelbin_emulator.emulator.org(pixelbin_emulator.org_id)
+    entry = org.catalogue.plugins["awsRek"]
+    before = json.dumps(entry)
+    shown = wire.to_builtins(wire_modules.Plugin.of(org, entry))
+    assert shown["credentials"] == {"required": True, "configured": False}
+    assert list(shown) == list(entry)
+    assert {key: shown[key] for key in entry if key != "credentials"} == {
+        key: value for key, value in entry.items() if key != "credentials"
+    }
+    org.plugin_credentials.add("awsRek", {"accessKeyId": "a", "secretAccessKey": "b"})
+    assert wire.to_builtins(wire_modules.Plugin.of(org, entry))["credentials"]["configured"]
+    assert json.dumps(entry) == before
+    every = wire.to_builtins(wire_modules.Modules.of(org, org.catalogue))
+    assert list(every) == ["delimiters", "plugins", "presets"]
+    assert every["delimiters"] == org.catalogue.delimiters

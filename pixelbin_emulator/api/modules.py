@@ -1,26 +1,19 @@
-"""Routes for the playground: the module catalogue (``getModules``/``getModule``) and the
-default asset (``getDefaultAssetForPlayground``).
-
-The catalogue is the service's, shared by every org; each plugin's ``credentials`` object also
-says whether this org has configured credentials for it (``configured``), the only place in
-the shape where that fits.
-"""
+"""Routes for the playground: the module catalogue (``getModules``/``getModule``, their shapes
+in ``api/wire/modules.py``) and the default asset (``getDefaultAssetForPlayground``)."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
 from ..core import playground
 from ..core.errors import NotFoundError
-from ..core.orgs import Org
 from ..seeds import fixtures_dir
 from .context import authenticate, current_org, external_base
-from .presets import preset_object
 from .serializers import file_object
+from .wire import to_builtins
+from .wire.modules import Modules, Plugin
 
 bp = Blueprint("modules", __name__, url_prefix="/service/platform/assets/v1.0")
 bp.before_request(authenticate)
@@ -34,22 +27,10 @@ def playground_bytes() -> bytes:
     return (fixtures_dir() / PLAYGROUND_SOURCE).read_bytes()
 
 
-def plugin_object(org: Org, plugin: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of the catalogue entry (which is shared) with this org's credential state."""
-    credentials = dict(plugin.get("credentials") or {})
-    credentials["configured"] = org.plugin_credentials.configured(plugin["identifier"])
-    return dict(plugin) | {"credentials": credentials}
-
-
 @bp.get("/playground/plugins")
 def get_modules() -> Response:
     org = current_org()
-    catalogue = org.catalogue
-    return jsonify(
-        delimiters=catalogue.delimiters,
-        plugins={key: plugin_object(org, plugin) for key, plugin in catalogue.plugins.items()},
-        presets=[preset_object(org, preset) for preset in org.presets.all()],
-    )
+    return jsonify(to_builtins(Modules.of(org, org.catalogue)))
 
 
 @bp.get("/playground/plugins/<identifier>")
@@ -58,7 +39,7 @@ def get_module(identifier: str) -> Response:
     plugin = org.catalogue.plugins.get(identifier)
     if plugin is None:
         raise NotFoundError(f"transformation module {identifier!r} not found")
-    return jsonify(plugin_object(org, plugin))
+    return jsonify(to_builtins(Plugin.of(org, plugin)))
 
 
 @bp.get("/playground/default")
