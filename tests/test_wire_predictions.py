@@ -266,6 +266,8 @@ def test_the_complete_body_is_decoded(pixelbin_app: Any) -> None:
     assert api.post("/_emulator/predictions/complete").get_json() == {"items": []}
     missing = api.post("/_emulator/predictions/complete", json={"orgId": 1, "jobId": "x"})
     assert missing.status_code == 404
+    unnamed = api.get("/_emulator/predictions/settings")
+    assert unnamed.status_code == 400 and unnamed.get_json()["message"] == "orgId is required"
 
 
 # -- transformation modules (getModules, getModule) ---------------------------------------------

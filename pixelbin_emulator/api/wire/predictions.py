@@ -133,13 +133,12 @@ class PredictionSettingsUpdate(PredictionSettingsChange, kw_only=True):
     org_id: Annotated[int, Meta(description="an integer")]
 
 
-def settings_change(doc: Any, kind: type[W]) -> W:
+def settings_change(doc: dict[str, Any], kind: type[W]) -> W:
     """``doc`` as ``kind``; its unknown fields are named all at once, as "prediction settings"."""
-    if isinstance(doc, dict):
-        known = {each.encode_name for each in msgspec.structs.fields(kind)}
-        unknown = sorted(set(doc) - known)
-        if unknown:
-            raise ValidationError(f"unknown prediction settings: {', '.join(unknown)}")
+    known = {each.encode_name for each in msgspec.structs.fields(kind)}
+    unknown = sorted(set(doc) - known)
+    if unknown:
+        raise ValidationError(f"unknown prediction settings: {', '.join(unknown)}")
     return decode(doc, kind, "prediction settings")
 
 
