@@ -69,7 +69,7 @@ def create_prediction(plugin: str, operation: str) -> Response:
         image,
         base_url=external_base(),
         default_latency=settings().prediction_latency,
-        webhook=None if webhook is None else Webhook(webhook, webhook_payload),
+        webhook=None if webhook is None else Webhook(webhook, _webhook_payload),
         remote_webhook_ok=settings().allow_fetch,
     )
     return jsonify(to_builtins(PredictionJob.of(job)))
@@ -81,7 +81,7 @@ def get_prediction(request_id: str) -> Response:
     return jsonify(to_builtins(PredictionJob.of(job)))
 
 
-def webhook_payload(job: Job) -> bytes:
+def _webhook_payload(job: Job) -> bytes:
     """The body a webhook is posted: the job as getPrediction answers it, compact JSON."""
     return json.dumps(to_builtins(PredictionJob.of(job)), separators=(",", ":")).encode()
 

@@ -17,6 +17,7 @@ from msgspec import UNSET, Meta, UnsetType, field
 from ...core.clock import isoformat
 from ...core.errors import ValidationError
 from ...core.predictions import (
+    FAILURE,
     MAX_IMAGE_BYTES,
     MAX_IMAGE_SIDE,
     MAX_LATENCY,
@@ -193,7 +194,7 @@ def _job_fields(job: Job) -> dict[str, Any]:
     if job.status == SUCCESS:
         fields["consumed_credits"] = job.model.credits
         fields["output"] = job.output_urls()
-    elif job.status != "ACCEPTED":
+    elif job.status == FAILURE:
         fields["error"] = job.error or "prediction failed"
     return fields
 
