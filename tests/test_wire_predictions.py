@@ -24,6 +24,7 @@ from pixelbin_emulator.core.journal import Journal
 from pixelbin_emulator.openapi import openapi_document
 from pixelbin_emulator.pytest_plugin import EmulatorHandle
 
+from .contract import Contract
 from .helpers import png
 
 TRANSFORMATION = "/service/platform/transformation/v1.0/predictions"
@@ -301,3 +302,15 @@ def test_a_module_shows_the_org_credential_state_without_touching_the_catalogue(
     every = wire.to_builtins(wire_modules.Modules.of(org, org.catalogue))
     assert list(every) == ["delimiters", "plugins", "presets"]
     assert every["delimiters"] == org.catalogue.delimiters
+
+
+def test_the_contract_holds_accepted_bodies_to_these_schemas() -> None:
+    contract = Contract()
+    settings = "control_predictions.set_prediction_settings"
+    assert contract.request_violations(settings, "PUT", lambda: b'{"orgId": 1, "latency": 2}') == []
+    found = contract.request_violations(settings, "PUT", lambda: b'{"orgId": 1, "size": 2}')
+    assert len(found) == 1 and "size" in found[0]
+    create = "predictions.create_prediction"
+    sdk_body = b'{"input.image": "https://example.com/a.png", "webhook": "http://127.0.0.1/h"}'
+    assert contract.request_violations(create, "POST", lambda: sdk_body) == []
+    assert contract.request_violations(create, "POST", lambda: b'{"webhook": ""}') != []
