@@ -1262,6 +1262,9 @@ def _html(description: str) -> Schema:
     return {"description": description, "content": {HTML: {"schema": STRING}}}
 
 
+_NOTICE = query("notice", STRING, "A line the page's header shows (what a form just did)")
+
+
 def _ui_op(
     endpoint: str,
     summary: str,
@@ -1273,8 +1276,11 @@ def _ui_op(
     security: Security | None = None,
 ) -> Schema:
     """A dashboard route: its answers, a redirect (to a page or the login form) and the errors,
-    shown as a page (or the API's error format, for werkzeug's own 405/413)."""
+    shown as a page (or the API's error format, for werkzeug's own 405/413). A page takes the
+    ``notice`` its header shows (a redirect after a form sets it)."""
     responses: dict[str, Schema] = {"303": {"description": "See another page"}, **ok}
+    if HTML in ok.get("200", {}).get("content", {}):
+        parameters = [*(parameters or ()), _NOTICE]
     for status in sorted({401, 403, *errors}):
         responses[str(status)] = {
             "description": _UI_ERRORS[status],

@@ -32,8 +32,12 @@ def encode(doc: Any) -> bytes:
 
 def encode_answer(answer: msgspec.Struct | list[Any]) -> bytes:
     """An answer struct (or a list of them) as the bytes of ``jsonify`` of its
-    :func:`~.wire.to_builtins`: written by msgspec unless it holds other than ASCII."""
-    body = _fast.encode(answer)
+    :func:`~.wire.to_builtins`: written by msgspec unless it holds other than ASCII (or a lone
+    surrogate, which msgspec cannot write)."""
+    try:
+        body = _fast.encode(answer)
+    except UnicodeEncodeError:  # a lone surrogate, which ``json`` writes as ``\udXXX``
+        return encode(to_builtins(answer))
     if body.isascii() and b"\x7f" not in body:
         return body + b"\n"
     return encode(to_builtins(answer))

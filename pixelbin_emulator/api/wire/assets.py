@@ -108,14 +108,19 @@ class FolderDetailsQuery(Wire):
 
 # -- answers -------------------------------------------------------------------------------------
 
-#: A file's metadata, pre-encoded as ``jsonify`` writes it (``api/encoding.py``: msgspec would
-#: spell some floats differently).
-Metadata = Annotated[msgspec.Raw, Meta(extra_json_schema={"type": "object"})]
-_NO_METADATA = msgspec.Raw(b"{}")
+#: A file's metadata. msgspec spells some floats differently from ``jsonify`` (``1e16`` for
+#: ``1e+16``), so metadata holding other than strings, booleans, integers and nulls at its top
+#: level is pre-encoded as ``jsonify`` writes it (:func:`metadata_json`); the rest (most
+#: metadata: a few strings) msgspec writes as ``jsonify`` would.
+Metadata = Annotated[Any, Meta(extra_json_schema={"type": "object"})]
+_PLAIN = frozenset((str, bool, int, type(None)))
 
 
-def metadata_json(metadata: dict[str, Any]) -> msgspec.Raw:
-    return msgspec.Raw(encode_value(metadata)) if metadata else _NO_METADATA
+def metadata_json(metadata: dict[str, Any]) -> dict[str, Any] | msgspec.Raw:
+    for value in metadata.values():
+        if type(value) not in _PLAIN:
+            return msgspec.Raw(encode_value(metadata))
+    return metadata
 
 
 Access = Annotated[str, Meta(extra_json_schema={"enum": list(ACCESS_VALUES)})]
