@@ -244,6 +244,8 @@ class FolderDetails(Answer):
 
 
 class Ancestor(Answer):
+    """A folder in getFolderAncestors' answer."""
+
     id: str = msgspec.field(name="_id")
     path: str
     name: str
