@@ -5,6 +5,7 @@ the description."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import msgspec
@@ -18,12 +19,14 @@ from pixelbin_emulator.api import wire
 from pixelbin_emulator.api.encoding import encode_answer
 from pixelbin_emulator.api.wire import assets as wire_assets
 from pixelbin_emulator.api.wire import presets as wire_presets
+from pixelbin_emulator.app import create_app
 from pixelbin_emulator.core.assets import ListQuery, UploadSpec
 from pixelbin_emulator.core.emulator import Emulator
 from pixelbin_emulator.core.errors import ValidationError
 from pixelbin_emulator.openapi import openapi_document
+from pixelbin_emulator.settings import Settings
 
-from .contract import Contract
+from .contract import Contract, Recorder
 from .helpers import assert_error, png
 
 ASSETS = "/service/platform/assets/v1.0"
@@ -196,3 +199,17 @@ def test_a_query_struct_reads_the_sdk_forms():
     repeated = MultiDict([("name", "first"), ("name", "second")])  # the first counts
     assert wire.decode_query(repeated, wire_assets.FolderDetailsQuery).name == "first"
     assert msgspec.to_builtins(query)["onlyFiles"] is True
+
+
+def test_the_recorder_holds_accepted_queries_to_the_description():
+    emulator = Emulator()
+    emulator.create_org(api_secret="secret", cloud_name="rec-cloud")
+    app = create_app(emulator, Settings(allow_fetch=False))
+    checked, unchecked = Recorder(Contract()), Recorder(Contract(), check_queries=False)
+    app.after_request(checked.after_request)
+    app.after_request(unchecked.after_request)
+    auth = {"Authorization": "Bearer " + base64.b64encode(b"secret").decode()}
+    answer = app.test_client().get(f"{ASSETS}/listFiles?tags[0]=a&colour=red", headers=auth)
+    assert answer.status_code == 200
+    assert checked.drain() == ["GET files.list_files query: parameter 'colour' is not described"]
+    assert unchecked.drain() == []
