@@ -47,7 +47,8 @@ PageSize = Annotated[
 
 class FileUpdate(Wire):
     """updateFile (``PATCH /files/{fileId}``): what to change; unknown fields are ignored, and
-    the name, path, access, tags and metadata are checked by the core."""
+    the name, path, access, tags and metadata are checked by the core. Of several fields of the
+    wrong type, the 400 names the first in the body (msgspec's order)."""
 
     name: Text | None = None
     path: Text | None = None
