@@ -185,11 +185,6 @@ SCHEMAS: dict[str, Schema] = {
     },
 }
 
-# getDefaultAssetForPlayground: the file object plus the explore item's orgId and type.
-SCHEMAS["PlaygroundAsset"] = obj(
-    SCHEMAS["File"]["properties"] | {"orgId": INTEGER, "type": {"const": "file"}}
-)
-
 # -- responses -----------------------------------------------------------------------------------
 
 _ERROR_MEANINGS = {
@@ -925,7 +920,8 @@ SCHEMAS |= wire.schemas(*wire_control.REQUESTS, *wire_control.RESPONSES)
 # The presets and credentials APIs' bodies and answers.
 SCHEMAS |= wire.schemas(*wire_presets.REQUESTS, *wire_presets.RESPONSES)
 SCHEMAS |= wire.schemas(*wire_credentials.REQUESTS, *wire_credentials.RESPONSES)
-# getModules and getModule (the catalogue's plugins with the org's credential state).
+# getModules, getModule (the catalogue's plugins with the org's credential state) and the
+# playground's default asset.
 SCHEMAS |= wire.schemas(*wire_modules.RESPONSES)
 
 ADMIN: Security = [{}, {"adminToken": []}]  # optional: only with --admin-token

@@ -12,8 +12,7 @@ from ..core.errors import NotFoundError
 from ..seeds import fixtures_dir
 from .context import authenticate, current_org, external_base
 from .wire import to_builtins
-from .wire.assets import File
-from .wire.modules import Modules, Plugin
+from .wire.modules import Modules, PlaygroundAsset, Plugin
 
 bp = Blueprint("modules", __name__, url_prefix="/service/platform/assets/v1.0")
 bp.before_request(authenticate)
@@ -46,5 +45,4 @@ def get_module(identifier: str) -> Response:
 def get_default_asset() -> Response:
     org = current_org()
     file = playground.default_asset(org, playground_bytes())
-    answer = to_builtins(File.of(org, file, external_base()))
-    return jsonify(answer | {"orgId": org.org_id, "type": "file"})
+    return jsonify(to_builtins(PlaygroundAsset.of(org, file, external_base())))

@@ -1,5 +1,5 @@
-"""The playground's module catalogue answers: getModules (the catalogue, with the org's presets)
-and getModule (one plugin).
+"""The playground's answers: getModules (the catalogue, with the org's presets), getModule (one
+plugin) and getDefaultAssetForPlayground (the org's playground file).
 
 The catalogue is the service's data (``pixelbin_emulator/data/modules.json``), shared by every
 org; each plugin's ``credentials`` also says whether this org has configured credentials for it
@@ -11,12 +11,15 @@ parameters are the catalogue's own documents, passed through as they are.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 from msgspec import UNSET, UnsetType
 
 from ...core.orgs import Org
+from ...core.records import File as FileRecord
 from ...core.transformations import Catalogue
+from .assets import File
 from .control import Wire
 from .presets import Preset
 
@@ -81,4 +84,17 @@ class Modules(Wire, omit_defaults=False, forbid_unknown_fields=True):
         )
 
 
-RESPONSES = (Plugin, Modules)
+class PlaygroundAsset(File, kw_only=True):
+    """getDefaultAssetForPlayground: the file answer plus the explore item's ``orgId`` and
+    ``type``."""
+
+    org_id: int
+    type: Literal["file"]
+
+    @classmethod
+    def of(cls, org: Org, file: FileRecord, base: str) -> PlaygroundAsset:
+        answer = msgspec.structs.asdict(File.of(org, file, base))
+        return cls(**answer, org_id=org.org_id, type="file")
+
+
+RESPONSES = (Plugin, Modules, PlaygroundAsset)
