@@ -1555,7 +1555,7 @@ def _predictions() -> dict[str, dict[str, Schema]]:
             media: {"schema": ref("PredictionCreate")} for media in (JSON, "multipart/form-data")
         },
     }
-    org_filter = query("orgId", INTEGER, "Only this org's (404 for an unknown org)")
+    org_only = "Only this org's (404 for an unknown org)"
     return {
         f"{TRANSFORMATION}/predictions/{{plugin}}/{{operation}}": {
             "post": operation(
@@ -1640,7 +1640,7 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                 200,
                 items_of("ControlPredictionJob"),
                 (400, 401, 404),
-                parameters=[org_filter],
+                parameters=struct_query(wire_predictions.PredictionJobsQuery, orgId=org_only),
             )
         },
         f"{CONTROL}/predictions/complete": {
@@ -1660,7 +1660,7 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                 200,
                 ref("PredictionSettings"),
                 (400, 401, 404),
-                parameters=[query("orgId", INTEGER, "The org", required=True)],
+                parameters=struct_query(wire_predictions.PredictionSettingsQuery, orgId="The org"),
             ),
             "put": _control_predictions_op(
                 "set_prediction_settings",
@@ -1678,7 +1678,9 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                 200,
                 items_of("WebhookDelivery"),
                 (400, 401, 404),
-                parameters=[org_filter, query("jobId", STRING)],
+                parameters=struct_query(
+                    wire_predictions.WebhookDeliveriesQuery, orgId=org_only, jobId="The job"
+                ),
             )
         },
     }

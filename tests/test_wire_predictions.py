@@ -29,6 +29,7 @@ from .helpers import png
 
 TRANSFORMATION = "/service/platform/transformation/v1.0/predictions"
 PUBLIC = "/service/public/transformation/v1.0/predictions"
+DEV_SECRET = b"dev-api-secret-0000-0000-000000000000"
 
 
 def _schema(operation: dict[str, Any], status: str = "200") -> dict[str, Any]:
@@ -183,7 +184,7 @@ def test_the_bodies_refer_to_their_structs() -> None:
         ({"orgId": "1"}, wire_predictions.PredictionsComplete, "orgId"),
         ({"orgId": True}, wire_predictions.PredictionsComplete, "orgId"),
         ({"jobId": 5}, wire_predictions.PredictionsComplete, "jobId"),
-        ({}, wire_predictions.PredictionSettingsUpdate, "orgId"),
+        ({"orgId": "1"}, wire_predictions.PredictionSettingsUpdate, "orgId"),
         ({"orgId": 1, "latency": -1}, wire_predictions.PredictionSettingsUpdate, "latency"),
         ({"orgId": 1, "latency": True}, wire_predictions.PredictionSettingsUpdate, "latency"),
         (
@@ -314,3 +315,55 @@ def test_the_contract_holds_accepted_bodies_to_these_schemas() -> None:
     sdk_body = b'{"input.image": "https://example.com/a.png", "webhook": "http://127.0.0.1/h"}'
     assert contract.request_violations(create, "POST", lambda: sdk_body) == []
     assert contract.request_violations(create, "POST", lambda: b'{"webhook": ""}') != []
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body"),
+    [
+        ("/_emulator/predictions/settings", "put", {"latency": 1}),
+        ("/_emulator/predictions/settings", "put", {"orgId": None}),
+        ("/_emulator/predictions/settings?orgId=", "get", None),
+        ("/_emulator/predictions/settings", "get", None),
+    ],
+)
+def test_the_org_is_required_where_the_schema_says_so(
+    pixelbin_app: Any, path: str, method: str, body: dict[str, Any] | None
+) -> None:
+    answer = getattr(pixelbin_app.test_client(), method)(path, json=body)
+    assert answer.status_code == 400 and answer.get_json()["message"] == "orgId is required"
+    document = openapi_document()
+    if method == "put":
+        assert "orgId" in document["components"]["schemas"]["PredictionSettingsUpdate"]["required"]
+    else:
+        (param,) = document["paths"]["/_emulator/predictions/settings"]["get"]["parameters"]
+        assert param["name"] == "orgId" and param["required"] is True
+
+
+def test_the_queries_are_their_structs(pixelbin_app: Any) -> None:
+    api = pixelbin_app.test_client()
+    paths = openapi_document()["paths"]
+    for path, kind in [
+        ("/_emulator/predictions", wire_predictions.PredictionJobsQuery),
+        ("/_emulator/webhooks", wire_predictions.WebhookDeliveriesQuery),
+        ("/_emulator/predictions/settings", wire_predictions.PredictionSettingsQuery),
+    ]:
+        published = [param["name"] for param in paths[path]["get"]["parameters"]]
+        assert published == list(wire.schemas(kind)[kind.__name__]["properties"])
+        refused = api.get(f"{path}?orgId=one")
+        assert refused.status_code == 400
+        assert refused.get_json()["message"] == "orgId must be an integer"
+        assert api.get(f"{path}?orgId=99").status_code == 404
+    assert api.get("/_emulator/webhooks?orgId=1&jobId=nope").get_json() == {"items": []}
+    assert api.get("/_emulator/predictions?orgId=+1&other=x").status_code == 200
+
+
+def test_the_playground_asset_is_the_file_answer_with_org_and_type(pixelbin_app: Any) -> None:
+    api = pixelbin_app.test_client()
+    headers = {"Authorization": "Bearer " + base64.b64encode(DEV_SECRET).decode()}
+    asset = api.get("/service/platform/assets/v1.0/playground/default", headers=headers)
+    shown = asset.get_json()
+    file = api.get(f"/service/platform/assets/v1.0/files/id/{shown['_id']}", headers=headers)
+    assert shown == file.get_json() | {"orgId": 1, "type": "file"}
+    assert list(shown)[-2:] == ["orgId", "type"]
+    generated = wire.schemas(wire_modules.PlaygroundAsset)["PlaygroundAsset"]
+    assert openapi_document()["components"]["schemas"]["PlaygroundAsset"] == generated

@@ -8,17 +8,19 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..core.errors import ValidationError
 from ..core.predictions import Predictions
 from . import parsing
 from .context import emulator
 from .control import _check_admin_token
-from .wire import decode, to_builtins
+from .wire import decode, decode_query, to_builtins
 from .wire.predictions import (
     ControlPredictionJob,
+    PredictionJobsQuery,
     PredictionsComplete,
     PredictionSettings,
+    PredictionSettingsQuery,
     PredictionSettingsUpdate,
+    WebhookDeliveriesQuery,
     WebhookDelivery,
     settings_change,
 )
@@ -38,15 +40,15 @@ def _org_id(value: int | None) -> int | None:
 
 
 def _required_org_id(value: int | None) -> int:
-    if value is None:
-        raise ValidationError("orgId is required")
+    """An ``orgId`` its struct declares ``REQUIRED`` (so ``decode`` refused it missing)."""
+    assert value is not None
     emulator().org(value)
     return value
 
 
 @bp.get("/predictions")
 def list_prediction_jobs() -> Response:
-    org_id = _org_id(parsing.query_int(request.args, "orgId"))
+    org_id = _org_id(decode_query(request.args, PredictionJobsQuery).org_id)
     return jsonify(
         items=[to_builtins(ControlPredictionJob.of(job)) for job in _store().jobs(org_id)]
     )
@@ -68,21 +70,20 @@ def _settings(org_id: int) -> dict[str, Any]:
 
 @bp.get("/predictions/settings")
 def get_prediction_settings() -> Response:
-    org_id = _required_org_id(parsing.query_int(request.args, "orgId"))
+    org_id = _required_org_id(decode_query(request.args, PredictionSettingsQuery).org_id)
     return jsonify(_settings(org_id))
 
 
 @bp.put("/predictions/settings")
 def set_prediction_settings() -> Response:
     body = settings_change(parsing.json_body(), PredictionSettingsUpdate)
-    emulator().org(body.org_id)  # 404 for an unknown org
-    _store().configure(body.org_id, body.apply)
-    return jsonify(_settings(body.org_id))
+    org_id = _required_org_id(body.org_id)
+    _store().configure(org_id, body.apply)
+    return jsonify(_settings(org_id))
 
 
 @bp.get("/webhooks")
 def list_webhook_deliveries() -> Response:
-    org_id = _org_id(parsing.query_int(request.args, "orgId"))
-    job_id = parsing.query_str(request.args, "jobId")
-    deliveries = _store().deliveries(org_id, job_id)
+    query = decode_query(request.args, WebhookDeliveriesQuery)
+    deliveries = _store().deliveries(_org_id(query.org_id), query.job_id)
     return jsonify(items=[to_builtins(WebhookDelivery.of(d)) for d in deliveries])

@@ -9,7 +9,7 @@ schemas. Field order is the answers' (the SDK README's for the job).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
@@ -54,12 +54,35 @@ class PredictionCreate(Wire):
     input: Annotated[dict[str, Any], Meta(description="an object")] | None = None
 
 
+OrgId = Annotated[int, Meta(description="an integer")]
+
+
 class PredictionsComplete(Wire):
     """``POST /_emulator/predictions/complete``: all pending jobs, an org's, or one; unknown
     fields are ignored."""
 
-    org_id: Annotated[int, Meta(description="an integer")] | None = None
+    org_id: OrgId | None = None
     job_id: Annotated[str, Meta(description="a string")] | None = None
+
+
+class PredictionJobsQuery(Wire):
+    """``GET /_emulator/predictions``: every org's jobs, or one org's (404 for an unknown org)."""
+
+    org_id: OrgId | None = None
+
+
+class WebhookDeliveriesQuery(PredictionJobsQuery):
+    """``GET /_emulator/webhooks``: the delivery attempts, of one org and/or one job."""
+
+    job_id: str | None = None
+
+
+class PredictionSettingsQuery(Wire):
+    """``GET /_emulator/predictions/settings``: one org's."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("orgId",)
+
+    org_id: OrgId | None = None
 
 
 def _seconds(high: float) -> str:
@@ -128,10 +151,12 @@ class PredictionSettingsChange(Wire, forbid_unknown_fields=True):
         return replace(current, **changes)
 
 
-class PredictionSettingsUpdate(PredictionSettingsChange, kw_only=True):
+class PredictionSettingsUpdate(PredictionSettingsChange):
     """``PUT /_emulator/predictions/settings``: the org and the settings to change."""
 
-    org_id: Annotated[int, Meta(description="an integer")]
+    REQUIRED: ClassVar[tuple[str, ...]] = ("orgId",)
+
+    org_id: OrgId | None = None
 
 
 def settings_change(doc: dict[str, Any], kind: type[W]) -> W:
@@ -384,6 +409,7 @@ class WebhookDelivery(Wire, omit_defaults=False, forbid_unknown_fields=True):
 
 
 REQUESTS = (PredictionCreate, PredictionsComplete, PredictionSettingsUpdate)
+QUERIES = (PredictionJobsQuery, WebhookDeliveriesQuery, PredictionSettingsQuery)
 RESPONSES = (
     PredictionJob,
     UsageBlockedError,
