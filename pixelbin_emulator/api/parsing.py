@@ -74,15 +74,15 @@ def query_list(args: MultiDict[str, str], key: str) -> list[str]:
     return values
 
 
-def parse_bool(value: Any, field: str, *, lenient: bool = False) -> bool:
-    """JSON booleans, or the strings ``true``/``false`` (also ``1``/``0`` when lenient)."""
+def parse_bool(value: Any, field: str) -> bool:
+    """JSON booleans, or the strings ``true``/``false``."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
         text = value.strip().lower()
-        if text == "true" or (lenient and text == "1"):
+        if text == "true":
             return True
-        if text == "false" or (lenient and text == "0"):
+        if text == "false":
             return False
     raise ValidationError(f"{field} must be true or false")
 
@@ -159,31 +159,4 @@ def opt_int(body: dict[str, Any], key: str) -> int | None:
     value = body.get(key)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
         raise ValidationError(f"{key} must be an integer")
-    return value
-
-
-# -- multipart form fields -------------------------------------------------------------------
-
-
-def form_str(form: MultiDict[str, str], key: str) -> str | None:
-    value = form.get(key)
-    return value if value else None
-
-
-def form_bool(form: MultiDict[str, str], key: str) -> bool:
-    value = form.get(key)
-    return False if value is None or value == "" else parse_bool(value, key, lenient=True)
-
-
-def form_tags(form: MultiDict[str, str]) -> list[str]:
-    return query_list(form, "tags")
-
-
-def form_metadata(form: MultiDict[str, str]) -> dict[str, Any]:
-    raw = form.get("metadata")
-    if raw is None or raw == "":
-        return {}
-    value = loads(raw, "metadata")
-    if not isinstance(value, dict):
-        raise ValidationError("metadata must be a JSON object")
     return value

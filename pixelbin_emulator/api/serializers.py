@@ -70,43 +70,6 @@ def file_object(org: Org, file: File, base: str) -> dict[str, Any]:
     }
 
 
-def upload_object(org: Org, file: File, base: str) -> dict[str, Any]:
-    """fileUpload / urlUpload / signed-upload completion: the ingestion result."""
-    meta = {
-        "format": file.format,
-        "size": file.size,
-        "width": file.width,
-        "height": file.height,
-        "extension": file.extension,
-        "contentType": file.content_type,
-        "assetType": file.asset_type,
-        "isImageAsset": file.asset_type == "image",
-        "isAudioAsset": file.asset_type == "audio",
-        "isVideoAsset": file.asset_type == "video",
-        "isRawAsset": file.asset_type == "raw",
-        "isTransformationSupported": file.asset_type == "image",
-    }
-    return {
-        "orgId": org.org_id,
-        "type": "file",
-        "name": file.name,
-        "path": file.path,
-        "fileId": file.file_id,
-        "access": file.access,
-        "tags": list(file.tags),
-        "metadata": file.metadata,
-        "format": file.format,
-        "assetType": file.asset_type,
-        "size": file.size,
-        "width": file.width,
-        "height": file.height,
-        "context": {"steps": [], "req": {"headers": {}, "query": {}}, "meta": meta},
-        "isOriginal": True,
-        "_id": file.id,
-        "url": file_url(org, file, base),
-    }
-
-
 def folder_object(folder: Folder) -> dict[str, Any]:
     """createFolder / updateFolder / deleteFolder."""
     return {

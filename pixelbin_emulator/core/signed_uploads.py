@@ -215,21 +215,6 @@ def _assemble(
     return buffer.getvalue(), spans
 
 
-def _part_numbers(parts: Any) -> list[int]:
-    if not isinstance(parts, list):
-        raise ValidationError("parts must be a list of part numbers")
-    numbers = []
-    for number in parts:
-        if not isinstance(number, int) or isinstance(number, bool):
-            raise ValidationError("parts must be a list of part numbers")
-        if not 1 <= number <= MAX_PART_NUMBER:
-            raise ValidationError(f"part numbers run from 1 to {MAX_PART_NUMBER}")
-        numbers.append(number)
-    if len(set(numbers)) != len(numbers):
-        raise ValidationError("parts lists a part more than once")
-    return numbers
-
-
 @dataclass(frozen=True, slots=True)
 class UploadAccount:
     """What signed uploads need of their org's identity: where the URLs point, what signs them."""
@@ -399,11 +384,11 @@ class SignedUploads:
             session.parts[part_number] = data
             session.size = size
 
-    def complete(self, params: Mapping[str, str], parts: Any, asset_data: Any) -> File:
-        """Assemble the listed parts in order and store the file; the session is then spent."""
+    def complete(self, params: Mapping[str, str], numbers: list[int], asset_data: Any) -> File:
+        """Assemble the listed parts (distinct numbers, as the API checks) in order and store
+        the file; the session is then spent."""
         session = self._verify_multipart(params)
         self._check_asset_data(session, asset_data)
-        numbers = _part_numbers(parts)
         with session.lock:
             if session.completed:
                 raise UploadCompletedError("this upload was completed already")
