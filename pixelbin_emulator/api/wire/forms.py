@@ -73,8 +73,9 @@ def decode_form(form: MultiDict[str, str], kind: type[S]) -> S:
 def form_body(kind: type[msgspec.Struct], files: tuple[str, ...] = ("file",)) -> dict[str, Any]:
     """The ``multipart/form-data`` request body of an operation: ``kind``'s fields and the
     (required) file parts ``files``."""
-    schema: dict[str, Any] = {"allOf": [{"$ref": REF_TEMPLATE.format(name=kind.__name__)}]}
-    if files:
-        schema["properties"] = {name: BINARY for name in files}
-        schema["required"] = list(files)
+    schema = {
+        "allOf": [{"$ref": REF_TEMPLATE.format(name=kind.__name__)}],
+        "properties": {name: BINARY for name in files},
+        "required": list(files),
+    }
     return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
