@@ -72,17 +72,16 @@ class SignedUploadV2(SignedUpload):
     expiry: Expiry | None = None
 
 
-class FileUploadForm(Wire):
-    """fileUpload's form fields (``POST /upload/direct``; the ``file`` part aside): the form
-    spellings of :class:`UploadOptions`, with the messages fileUpload had."""
+FormFlag = Annotated[bool, Meta(description="true or false")]
 
-    name: Text | None = None
-    path: Text | None = None
-    access: Access | None = None
-    tags: Tags | None = None
+
+class FileUploadForm(UploadOptions):
+    """fileUpload's form fields (``POST /upload/direct``; the ``file`` part aside): those of
+    :class:`UploadOptions`, with the messages fileUpload had for the form's spellings."""
+
     metadata: Annotated[dict[str, Any], Meta(description="a JSON object")] | None = None
-    overwrite: Annotated[bool, Meta(description="true or false")] | None = None
-    filename_override: Annotated[bool, Meta(description="true or false")] | None = None
+    overwrite: FormFlag | None = None
+    filename_override: FormFlag | None = None
 
 
 class PartForm(Wire):
