@@ -190,7 +190,8 @@ def _check(recorder: FormRecorder, endpoints: set[str]) -> None:
     assert found == []
 
 
-def test_the_python_sdk_sends_described_forms(recorded):
+def test_the_python_sdk_sends_described_forms(recorded, event_loop):
+    """``event_loop``: the SDK's sync methods run on the current loop."""
     server, recorder = recorded
     org = server.emulator.create_org(name="python-forms")
     recorder.forms.clear()
