@@ -235,3 +235,14 @@ def test_the_js_admin_sdk_sends_described_forms(recorded):
         recorder,
         {"uploads.file_upload", "signed_uploads.upload_part", "signed_uploads.post_object"},
     )
+
+
+@pytest.mark.parametrize("asset_data", [5, ["x"], True])
+def test_asset_data_of_another_type_is_the_cores_to_refuse(api, asset_data):
+    """The completion's asset data is compared with the signed upload's by the core, whatever
+    its type: a number is an InvalidMultipartMetaError, as before the struct."""
+    v2 = api.base.replace("/v1.0", "/v2.0") + "/upload/signed-url"
+    url = api.post(v2, json={"name": "n"}).json()["presignedUrl"]["url"]
+    answer = requests.post(url, json={"parts": [1], "x-pixb-meta-assetdata": asset_data})
+    assert answer.status_code == 400
+    assert answer.json()["exception"] == "InvalidMultipartMetaError"

@@ -91,6 +91,10 @@ class PartForm(Wire):
     asset_data: Text | None = msgspec.field(default=None, name=ASSET_DATA_FIELD)
 
 
+#: Compared with the signed upload's by the core, whatever it is (``InvalidMultipartMetaError``).
+AssetData = Annotated[
+    Any, Meta(extra_json_schema={"anyOf": [{"type": "string"}, {"type": "object"}]})
+]
 #: Part numbers' range is checked by :meth:`MultipartComplete.check`, with its own message.
 PartNumber = Annotated[int, Meta(extra_json_schema={"minimum": 1, "maximum": MAX_PART_NUMBER})]
 
@@ -101,7 +105,7 @@ class MultipartComplete(Wire):
     taken too)."""
 
     parts: Annotated[list[PartNumber], Meta(description="a list of part numbers")]
-    asset_data: str | dict[str, Any] | None = msgspec.field(default=None, name=ASSET_DATA_FIELD)
+    asset_data: AssetData = msgspec.field(default=None, name=ASSET_DATA_FIELD)
 
     def check(self) -> None:
         if any(not 1 <= number <= MAX_PART_NUMBER for number in self.parts):
