@@ -246,3 +246,19 @@ def test_asset_data_of_another_type_is_the_cores_to_refuse(api, asset_data):
     answer = requests.post(url, json={"parts": [1], "x-pixb-meta-assetdata": asset_data})
     assert answer.status_code == 400
     assert answer.json()["exception"] == "InvalidMultipartMetaError"
+
+
+@pytest.mark.parametrize("parts", [None, "x", [0], [1, 1]])
+def test_the_url_and_asset_data_are_judged_before_the_parts(api, parts):
+    """As before the struct: an altered URL is a 403 and missing asset data its own 400,
+    whatever the parts say."""
+    v2 = api.base.replace("/v1.0", "/v2.0") + "/upload/signed-url"
+    presigned = api.post(v2, json={"name": "n"}).json()["presignedUrl"]
+    url, asset = presigned["url"], presigned["fields"]["x-pixb-meta-assetdata"]
+    body = {"parts": parts, "x-pixb-meta-assetdata": asset}
+    altered = requests.post(url.replace("pbs=", "pbs=0"), json=body)
+    assert (altered.status_code, altered.json()["exception"]) == (403, "InvalidSignatureError")
+    missing = requests.post(url, json={"parts": parts})
+    assert missing.json()["exception"] == "MissingMultipartMetaError"
+    refused = requests.post(url, json=body)
+    assert (refused.status_code, refused.json()["exception"]) == (400, "ValidationError")

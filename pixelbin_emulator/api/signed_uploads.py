@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..core.errors import EmulatorError, ValidationError
 from ..core.records import File
-from ..core.signed_uploads import BUCKET, S3Error, SignedUploadRequest
+from ..core.signed_uploads import ASSET_DATA_FIELD, BUCKET, S3Error, SignedUploadRequest
 from . import parsing
 from .context import authenticate, current_org, emulator, external_base
 from .wire import decode, to_builtins
@@ -93,8 +93,11 @@ def upload_part() -> Response:
 @bp.post(MULTIPART_PATH)
 def complete_upload() -> Response:
     org = emulator().org_of_signed_url(request.args)
-    body = decode(parsing.json_body(), MultipartComplete)
-    file = org.signed_uploads.complete(request.args, body.parts, body.asset_data)
+    doc = parsing.json_body()
+    # The URL and the asset data are judged before the parts: an altered URL is a 403 whatever
+    # the body says.
+    session = org.signed_uploads.multipart_session(request.args, doc.get(ASSET_DATA_FIELD))
+    file = org.signed_uploads.complete(session, decode(doc, MultipartComplete).parts)
     return jsonify(to_builtins(Upload.of(org, file, external_base())))
 
 

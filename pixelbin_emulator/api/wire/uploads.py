@@ -102,7 +102,8 @@ PartNumber = Annotated[int, Meta(extra_json_schema={"minimum": 1, "maximum": MAX
 class MultipartComplete(Wire):
     """Completing a signed multipart upload (``POST signed-multipart?...``): the parts, in the
     order they make the file, and the asset data (the SDKs send its JSON text; the object is
-    taken too)."""
+    taken too). The route hands the asset data to the core before decoding, as the core judges
+    the URL and the asset data before the parts."""
 
     parts: Annotated[list[PartNumber], Meta(description="a list of part numbers")]
     asset_data: AssetData = msgspec.field(default=None, name=ASSET_DATA_FIELD)
