@@ -93,7 +93,8 @@ class PartForm(Wire):
 
 #: Compared with the signed upload's by the core, whatever it is (``InvalidMultipartMetaError``).
 AssetData = Annotated[
-    Any, Meta(extra_json_schema={"anyOf": [{"type": "string"}, {"type": "object"}]})
+    Any,
+    Meta(extra_json_schema={"anyOf": [{"type": "string"}, {"type": "object"}, {"type": "null"}]}),
 ]
 #: Part numbers' range is checked by :meth:`MultipartComplete.check`, with its own message.
 PartNumber = Annotated[int, Meta(extra_json_schema={"minimum": 1, "maximum": MAX_PART_NUMBER})]
