@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from pixelbin_emulator.api.parsing import parse_bool, parse_int, query_bool, query_list
-from pixelbin_emulator.api.wire import decode
+from pixelbin_emulator.api.parsing import parse_int, query_list
+from pixelbin_emulator.api.wire import decode, decode_query
+from pixelbin_emulator.api.wire.assets import ListFilesQuery
 from pixelbin_emulator.api.wire.forms import decode_form
 from pixelbin_emulator.api.wire.uploads import FileUploadForm, MultipartComplete
 from pixelbin_emulator.core.assets import UploadSpec
@@ -66,27 +67,30 @@ spellings = st.sampled_from(["true", "false", "TRUE", "False", " true ", "tRuE\t
 @given(spellings)
 def test_boolean_spellings(text):
     expected = text.strip().lower() == "true"
-    assert parse_bool(text, "f") is expected
-    assert parse_bool(expected, "f") is expected
-    assert query_bool(MultiDict([("f", text)]), "f") is expected
+    query = decode_query(MultiDict([("onlyFiles", text)]), ListFilesQuery)
+    assert query.only_files is expected
+    form = decode_form(MultiDict([("overwrite", text)]), FileUploadForm)
+    assert form.overwrite is expected
 
 
-@given(st.one_of(st.text(max_size=6), st.integers(), st.none(), st.floats()))
-def test_anything_else_is_a_400_never_a_crash(value):
-    text = value.strip().lower() if isinstance(value, str) else None
-    lenient = text in ("1", "0")
-    if text in ("true", "false"):
+@given(st.text(max_size=6))
+def test_anything_else_is_a_400_never_a_crash(text):
+    word = text.strip().lower()
+    if not text or word in ("true", "false"):
         return
     with pytest.raises(ValidationError):
-        parse_bool(value, "f")
-    if lenient:  # forms also take 1 and 0
-        form = decode_form(MultiDict([("overwrite", value)]), FileUploadForm)
-        assert form.overwrite is (text == "1")
+        decode_query(MultiDict([("onlyFiles", text)]), ListFilesQuery)
+    form = MultiDict([("overwrite", text)])
+    if word in ("1", "0"):  # forms also take 1 and 0
+        assert decode_form(form, FileUploadForm).overwrite is (word == "1")
+    else:
+        with pytest.raises(ValidationError):
+            decode_form(form, FileUploadForm)
 
 
 def test_absent_or_empty_booleans_are_false():
-    assert query_bool(MultiDict(), "f") is False
-    assert query_bool(MultiDict([("f", "")]), "f") is False
+    assert decode_query(MultiDict(), ListFilesQuery).only_files is False
+    assert decode_query(MultiDict([("onlyFiles", "")]), ListFilesQuery).only_files is False
 
 
 @given(st.integers())

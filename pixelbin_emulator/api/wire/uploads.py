@@ -19,17 +19,14 @@ from msgspec import Meta
 
 from ...core.errors import ValidationError
 from ...core.orgs import Org
-from ...core.records import ACCESS_VALUES, File
+from ...core.records import File
 from ...core.signed_uploads import ASSET_DATA_FIELD, MAX_EXPIRY, MAX_PART_NUMBER
 from ..serializers import file_url
+from .assets import Access, AccessText, Answer, AssetType, Flag, Size, Strings, Text, Url
 from .control import Wire
 
-Text = Annotated[str, Meta(description="a string")]
 NonEmptyText = Annotated[str, Meta(min_length=1, description="a non-empty string")]
-Flag = Annotated[bool, Meta(description="a boolean")]
-Tags = Annotated[list[str], Meta(description="a list of strings")]
 Metadata = Annotated[dict[str, Any], Meta(description="an object")]
-Access = Annotated[str, Meta(description="a string", extra_json_schema={"enum": [*ACCESS_VALUES]})]
 Expiry = Annotated[
     int,
     Meta(
@@ -37,9 +34,6 @@ Expiry = Annotated[
         extra_json_schema={"minimum": 1, "maximum": MAX_EXPIRY},
     ),
 ]
-AssetType = Annotated[str, Meta(extra_json_schema={"enum": ["image", "video", "audio", "raw"]})]
-Uri = Annotated[str, Meta(extra_json_schema={"format": "uri"})]
-Size = Annotated[int, Meta(ge=0)]
 
 
 class UploadOptions(Wire):
@@ -47,8 +41,8 @@ class UploadOptions(Wire):
 
     name: Text | None = None
     path: Text | None = None
-    access: Access | None = None
-    tags: Tags | None = None
+    access: AccessText | None = None
+    tags: Strings | None = None
     metadata: Metadata | None = None
     overwrite: Flag | None = None
     filename_override: Flag | None = None
@@ -119,10 +113,6 @@ class MultipartComplete(Wire):
 # -- answers ---------------------------------------------------------------------------------
 
 
-class Answer(Wire, omit_defaults=False, forbid_unknown_fields=True):
-    """Closed, every field present (see docs/wire.md)."""
-
-
 class UploadMeta(Answer):
     """What ingestion found out about the bytes."""
 
@@ -149,7 +139,7 @@ class UploadMeta(Answer):
             height=file.height,
             extension=file.extension,
             content_type=file.content_type,
-            asset_type=kind,
+            asset_type=kind,  # type: ignore[arg-type]  # one of AssetType by upload
             is_image_asset=kind == "image",
             is_audio_asset=kind == "audio",
             is_video_asset=kind == "video",
@@ -192,7 +182,7 @@ class Upload(Answer):
     context: UploadContext
     is_original: bool
     id: str = msgspec.field(name="_id")
-    url: Uri
+    url: Url
 
     @classmethod
     def of(cls, org: Org, file: File, base: str) -> Upload:
@@ -206,7 +196,7 @@ class Upload(Answer):
             tags=list(file.tags),
             metadata=file.metadata,
             format=file.format,
-            asset_type=file.asset_type,
+            asset_type=file.asset_type,  # type: ignore[arg-type]  # one of AssetType by upload
             size=file.size,
             width=file.width,
             height=file.height,
@@ -226,7 +216,7 @@ class MultipartFields(Answer):
 
 
 class SignedMultipartUrl(Answer):
-    url: Uri
+    url: Url
     fields: MultipartFields
 
 
@@ -255,7 +245,7 @@ class PresignedPostFields(Answer):
 
 
 class PresignedPost(Answer):
-    url: Uri
+    url: Url
     fields: PresignedPostFields
 
 
