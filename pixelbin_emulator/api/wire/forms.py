@@ -14,6 +14,7 @@ component plus the file parts. Read as OpenAPI reads a form, a boolean property 
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 import msgspec
@@ -30,7 +31,7 @@ FORM_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 BINARY = {"type": "string", "format": "binary"}
 
 
-def _kind(field_type: inspect.Type) -> inspect.Type:
+def _held(field_type: inspect.Type) -> inspect.Type:
     """The type a field holds, through ``Annotated`` and ``X | None``."""
     while True:
         if isinstance(field_type, inspect.Metadata):
@@ -41,14 +42,20 @@ def _kind(field_type: inspect.Type) -> inspect.Type:
             return field_type
 
 
-def form_document(form: MultiDict[str, str], kind: type[msgspec.Struct]) -> dict[str, Any]:
-    """The fields of ``form`` that ``kind`` declares, as the JSON values they stand for."""
+@functools.cache
+def _form_fields(kind: type[msgspec.Struct]) -> tuple[tuple[str, type[inspect.Type]], ...]:
+    """Each declared field's wire name and the kind of type it holds (inspecting a struct
+    costs far more than reading a form, so once per struct)."""
     info = inspect.type_info(kind)
     assert isinstance(info, inspect.StructType)
+    return tuple((field.encode_name, type(_held(field.type))) for field in info.fields)
+
+
+def form_document(form: MultiDict[str, str], kind: type[msgspec.Struct]) -> dict[str, Any]:
+    """The fields of ``form`` that ``kind`` declares, as the JSON values they stand for."""
     doc: dict[str, Any] = {}
-    for field in info.fields:
-        name, held = field.encode_name, _kind(field.type)
-        if isinstance(held, inspect.ListType):
+    for name, held in _form_fields(kind):
+        if held is inspect.ListType:
             values = parsing.query_list(form, name)
             if values:
                 doc[name] = values
@@ -56,9 +63,9 @@ def form_document(form: MultiDict[str, str], kind: type[msgspec.Struct]) -> dict
         raw = form.get(name)
         if raw is None or raw == "":
             continue
-        if isinstance(held, inspect.BoolType):
+        if held is inspect.BoolType:
             doc[name] = FORM_BOOLEANS.get(raw.strip().lower(), raw)
-        elif isinstance(held, inspect.DictType):
+        elif held is inspect.DictType:
             doc[name] = parsing.loads(raw, name)
         else:
             doc[name] = raw
