@@ -20,8 +20,9 @@ from pixelbin_emulator.api import wire
 from pixelbin_emulator.api.wire import uploads as wire_uploads
 from pixelbin_emulator.api.wire.forms import decode_form, form_document
 from pixelbin_emulator.app import create_app
+from pixelbin_emulator.core.emulator import Emulator
 from pixelbin_emulator.core.errors import ValidationError
-from pixelbin_emulator.core.signed_uploads import MAX_EXPIRY, MAX_PART_NUMBER
+from pixelbin_emulator.core.signed_uploads import MAX_EXPIRY, MAX_PART_NUMBER, SignedUploadRequest
 from pixelbin_emulator.openapi import openapi_document
 from pixelbin_emulator.pytest_plugin import FETCH_HINT, default_emulator
 from pixelbin_emulator.server import LiveServer
@@ -30,6 +31,8 @@ from pixelbin_emulator.settings import Settings
 from .contract import Contract
 from .form_contract import FormRecorder, form_violations
 from .helpers import png
+
+PNG = png()
 
 ASSETS = "/service/platform/assets/v1.0"
 PUBLIC = "/service/public/assets/v1.0"
@@ -73,10 +76,22 @@ def test_the_core_limits_are_the_published_ones():
     assert (expiry["minimum"], expiry["maximum"]) == (1, MAX_EXPIRY)
     part = schemas["MultipartComplete"]["properties"]["parts"]["items"]
     assert (part["minimum"], part["maximum"]) == (1, MAX_PART_NUMBER)
+    assert schemas["MultipartComplete"]["properties"]["parts"]["uniqueItems"] is True
     with pytest.raises(ValidationError, match=f"part numbers run from 1 to {MAX_PART_NUMBER}"):
         wire.decode({"parts": [MAX_PART_NUMBER + 1]}, wire_uploads.MultipartComplete)
+
+
+def test_the_core_refuses_a_repeated_part_and_keeps_the_parts():
+    """Regression: with the distinct-numbers check only in the API, a caller of the core that
+    listed a part twice got a KeyError after the first copy was popped, losing that part."""
+    emulator = Emulator()
+    uploads = emulator.create_org().signed_uploads
+    ticket = uploads.create_multipart(SignedUploadRequest(name="a", format="png"))
+    uploads.add_part(ticket.query, 1, ticket.asset_data, PNG)
+    session = uploads.multipart_session(ticket.query, ticket.asset_data)
     with pytest.raises(ValidationError, match="parts lists a part more than once"):
-        wire.decode({"parts": [1, 1]}, wire_uploads.MultipartComplete)
+        uploads.complete(session, [1, 1])
+    assert uploads.complete(session, [1]).size == len(PNG)
 
 
 @pytest.mark.parametrize(

@@ -392,8 +392,10 @@ class SignedUploads:
             session.size = size
 
     def complete(self, session: UploadSession, numbers: list[int]) -> File:
-        """Assemble the listed parts of ``session`` (from :meth:`multipart_session`; distinct
-        numbers, as the API checks) in order and store the file; the session is then spent."""
+        """Assemble the listed parts of ``session`` (from :meth:`multipart_session`) in order and
+        store the file; the session is then spent."""
+        if len(set(numbers)) != len(numbers):
+            raise ValidationError("parts lists a part more than once")
         with session.lock:
             if session.completed:
                 raise UploadCompletedError("this upload was completed already")
