@@ -18,8 +18,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
 
-from pixelbin_emulator.api.parsing import query_list
-from pixelbin_emulator.api.wire.forms import FORM_BOOLEANS
+from pixelbin_emulator.api.parsing import FORM_BOOLEANS, query_list
 
 from .contract import Contract
 

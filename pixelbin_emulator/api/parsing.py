@@ -97,11 +97,20 @@ def query_str(args: MultiDict[str, str], key: str) -> str | None:
     return value if value else None
 
 
-def query_document(args: MultiDict[str, str], kinds: dict[str, str]) -> dict[str, Any]:
-    """The first pass of a query (see ``wire.decode_query``): for each wire name, by its
-    ``kinds`` entry, the list (:func:`query_list`), the boolean (``true``/``false`` in any
-    case), the integer, or the string; other values are left as sent for the decoding to
-    refuse, empty ones left out."""
+#: How a query spells a boolean (case and surrounding blanks do not matter).
+QUERY_BOOLEANS = {"true": True, "false": False}
+#: How a form spells one: also ``1``/``0``.
+FORM_BOOLEANS = QUERY_BOOLEANS | {"1": True, "0": False}
+
+
+def text_document(
+    args: MultiDict[str, str], kinds: dict[str, str], booleans: dict[str, bool]
+) -> dict[str, Any]:
+    """The first pass of a query or a form, whose values are text (see ``wire.decode_query``
+    and ``wire.forms.decode_form``): for each wire name, by its ``kinds`` entry, the list
+    (:func:`query_list`), the boolean (spelled as ``booleans`` says), the integer, the object
+    (JSON text), or the string; other values are left as sent for the decoding to refuse, empty
+    ones left out."""
     doc: dict[str, Any] = {}
     for key, kind in kinds.items():
         if kind == "list":
@@ -113,13 +122,14 @@ def query_document(args: MultiDict[str, str], kinds: dict[str, str]) -> dict[str
         if not value:
             continue
         if kind == "bool":
-            text = value.strip().lower()
-            doc[key] = text == "true" if text in ("true", "false") else value
+            doc[key] = booleans.get(value.strip().lower(), value)
         elif kind == "int":
             try:
                 doc[key] = int(value.strip())
             except ValueError:
                 doc[key] = value
+        elif kind == "dict":
+            doc[key] = loads(value, key)
         else:
             doc[key] = value
     return doc

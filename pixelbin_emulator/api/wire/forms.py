@@ -14,62 +14,22 @@ component plus the file parts. Read as OpenAPI reads a form, a boolean property 
 
 from __future__ import annotations
 
-import functools
 from typing import Any, TypeVar
 
 import msgspec
-from msgspec import inspect
 from werkzeug.datastructures import MultiDict
 
 from .. import parsing
-from . import REF_TEMPLATE, decode
+from . import REF_TEMPLATE, decode, text_kinds
 
 S = TypeVar("S", bound=msgspec.Struct)
 
-#: How a form spells a boolean (case and surrounding spaces do not matter).
-FORM_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 BINARY = {"type": "string", "format": "binary"}
-
-
-def _held(field_type: inspect.Type) -> inspect.Type:
-    """The type a field holds, through ``Annotated`` and ``X | None``."""
-    while True:
-        if isinstance(field_type, inspect.Metadata):
-            field_type = field_type.type
-        elif isinstance(field_type, inspect.UnionType):
-            field_type = next(t for t in field_type.types if not isinstance(t, inspect.NoneType))
-        else:
-            return field_type
-
-
-@functools.cache
-def _form_fields(kind: type[msgspec.Struct]) -> tuple[tuple[str, type[inspect.Type]], ...]:
-    """Each declared field's wire name and the kind of type it holds (inspecting a struct
-    costs far more than reading a form, so once per struct)."""
-    info = inspect.type_info(kind)
-    assert isinstance(info, inspect.StructType)
-    return tuple((field.encode_name, type(_held(field.type))) for field in info.fields)
 
 
 def form_document(form: MultiDict[str, str], kind: type[msgspec.Struct]) -> dict[str, Any]:
     """The fields of ``form`` that ``kind`` declares, as the JSON values they stand for."""
-    doc: dict[str, Any] = {}
-    for name, held in _form_fields(kind):
-        if held is inspect.ListType:
-            values = parsing.query_list(form, name)
-            if values:
-                doc[name] = values
-            continue
-        raw = form.get(name)
-        if raw is None or raw == "":
-            continue
-        if held is inspect.BoolType:
-            doc[name] = FORM_BOOLEANS.get(raw.strip().lower(), raw)
-        elif held is inspect.DictType:
-            doc[name] = parsing.loads(raw, name)
-        else:
-            doc[name] = raw
-    return doc
+    return parsing.text_document(form, text_kinds(kind), parsing.FORM_BOOLEANS)
 
 
 def decode_form(form: MultiDict[str, str], kind: type[S]) -> S:
