@@ -315,6 +315,11 @@ def test_the_contract_holds_accepted_bodies_to_these_schemas() -> None:
     sdk_body = b'{"input.image": "https://example.com/a.png", "webhook": "http://127.0.0.1/h"}'
     assert contract.request_violations(create, "POST", lambda: sdk_body) == []
     assert contract.request_violations(create, "POST", lambda: b'{"webhook": ""}') != []
+    nested = b'{"input": {"image": "https://example.com/a.png"}}'
+    assert contract.request_violations(create, "POST", lambda: nested) == []
+    stray = b'{"input.image": "https://example.com/a.png", "image": 1}'
+    (found,) = contract.request_violations(create, "POST", lambda: stray)
+    assert "image" in found
 
 
 @pytest.mark.parametrize(

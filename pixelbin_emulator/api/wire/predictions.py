@@ -48,7 +48,14 @@ class PredictionCreate(Wire):
     """createPrediction's body (JSON, or multipart for a file) besides its ``input.<name>``
     fields, which the first pass in ``api/predictions.py`` takes out (Python sends
     ``{"input.image": ...}``; an ``input`` object is accepted too). Each input is checked by the
-    core against the model's own schema (``getSchema``), so the body stays open here."""
+    core against the model's own schema (``getSchema``); the schema publishes them by pattern."""
+
+    EXTRA_JSON_SCHEMA: ClassVar[dict[str, Any]] = {
+        "patternProperties": {
+            r"^input\..+$": {"description": "an input of the model (see its getSchema)"}
+        },
+        "additionalProperties": False,
+    }
 
     webhook: Annotated[str, Meta(min_length=1, description="a URL")] | None = None
     input: Annotated[dict[str, Any], Meta(description="an object")] | None = None
