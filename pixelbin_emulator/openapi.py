@@ -1022,41 +1022,8 @@ def _meta() -> dict[str, dict[str, Schema]]:
 
 CONTROL = "/_emulator"
 
-SCHEMAS |= {
-    "ControlOrg": obj(
-        {
-            "orgId": INTEGER,
-            "name": STRING,
-            "cloudName": STRING,
-            "apiSecret": STRING,
-            "accessKey": STRING,
-            "createdAt": TIMESTAMP,
-        }
-    ),
-    "ControlOrgs": obj({"items": {"type": "array", "items": ref("ControlOrg")}}),
-    "Removed": obj({"removed": {"type": "integer", "minimum": 0}}),
-    "JournalEntry": obj(
-        {
-            "seq": INTEGER,
-            "time": TIMESTAMP,
-            "method": STRING,
-            "path": STRING,
-            "query": STRING,
-            "status": INTEGER,
-            "operation": nullable(STRING),
-            "orgId": nullable(INTEGER),
-            "durationMs": NUMBER,
-            "requestBody": {},
-            "responseBody": {},
-            "faultId": nullable(INTEGER),
-        }
-    ),
-    "UrlStub": obj({"url": STRING, "orgId": nullable(INTEGER), "status": INTEGER, "size": INTEGER}),
-    # The seed format (docs/control-plane.md): {"orgs": [...]}, open-ended within.
-    "Snapshot": {"type": "object", "properties": {"orgs": {"type": "array"}}},
-}
-
-# The control plane's fault rules, clock and org creation: generated from their wire structs.
+# The control plane's bodies and answers, and the state document (a snapshot): generated from
+# their structs.
 SCHEMAS |= wire.schemas(*wire_control.REQUESTS, *wire_control.RESPONSES)
 # The presets and credentials APIs' bodies and answers.
 SCHEMAS |= wire.schemas(*wire_presets.REQUESTS, *wire_presets.RESPONSES)
@@ -1117,17 +1084,17 @@ def _control() -> dict[str, dict[str, Schema]]:
                 "create_org",
                 "Create an org (every field optional)",
                 201,
-                ref("ControlOrg"),
+                ref("OrgHead"),
                 (400, 401, 409, 413),
                 body=json_body(ref("OrgCreate"), required=False),
             ),
         },
         f"{CONTROL}/orgs/{{org_id}}": {
             "get": _control_op(
-                "get_org", "One org", 200, ref("ControlOrg"), (401, 404), parameters=[org_id]
+                "get_org", "One org", 200, ref("OrgHead"), (401, 404), parameters=[org_id]
             ),
             "delete": _control_op(
-                "drop_org", "Drop an org", 200, ref("ControlOrg"), (401, 404), parameters=[org_id]
+                "drop_org", "Drop an org", 200, ref("OrgHead"), (401, 404), parameters=[org_id]
             ),
         },
         f"{CONTROL}/domains": {
@@ -1163,7 +1130,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 "reset",
                 "Back to the seed",
                 200,
-                obj({"orgs": {"type": "array", "items": ref("ControlOrg")}}),
+                ref("OrgsReset"),
                 (401,),
             )
         },
@@ -1175,7 +1142,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                     "200": {
                         "description": "The snapshot",
                         "content": {
-                            JSON: {"schema": ref("Snapshot")},
+                            JSON: {"schema": ref("StateDocument")},
                             "application/gzip": {"schema": BINARY},
                         },
                     },
@@ -1192,15 +1159,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 "control.import_snapshot",
                 "Import a snapshot (replace everything, or merge)",
                 {
-                    "200": json_response(
-                        "The orgs imported",
-                        obj(
-                            {
-                                "mode": STRING,
-                                "orgs": {"type": "array", "items": ref("ControlOrg")},
-                            }
-                        ),
-                    ),
+                    "200": json_response("The orgs imported", ref("SnapshotImported")),
                     **error_responses(400, 401, 409, 413),
                 },
                 tag="control",
@@ -1208,7 +1167,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 body={
                     "required": True,
                     "content": {
-                        JSON: {"schema": ref("Snapshot")},
+                        JSON: {"schema": ref("StateDocument")},
                         "application/gzip": {"schema": BINARY},
                         "application/x-tar": {"schema": BINARY},
                     },
@@ -1330,19 +1289,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 201,
                 ref("UrlStub"),
                 (400, 401, 404, 413),
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "url": STRING,
-                            "base64": STRING,
-                            "text": STRING,
-                            "status": INTEGER,
-                            "orgId": INTEGER,
-                        },
-                        "required": ["url"],
-                    }
-                ),
+                body=json_body(ref("UrlStubCreate")),
             ),
             "delete": _control_op(
                 "remove_url_stubs",
@@ -1627,7 +1574,7 @@ def _dashboard() -> dict[str, dict[str, Schema]]:
                     "200": {
                         "description": "The state document, or its archive",
                         "content": {
-                            JSON: {"schema": ref("Snapshot")},
+                            JSON: {"schema": ref("StateDocument")},
                             "application/gzip": {"schema": BINARY},
                         },
                     }

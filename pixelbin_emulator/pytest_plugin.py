@@ -30,8 +30,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from .api.wire import validated
-from .api.wire.control import FaultRuleSpec
+from .api.wire import to_builtins, validated
+from .api.wire.control import FaultRuleSpec, JournalEntry
 from .app import create_app
 from .control import ControlClient
 from .core.clock import Clock, parse_instant
@@ -113,7 +113,8 @@ class EmulatorHandle:
         query = JournalQuery(
             org_id=self.org_id, operation=operation, method=method, path=path, status=status
         )
-        return [entry.as_dict() for entry in self.emulator.journal.query(query)]
+        entries = self.emulator.journal.query(query)
+        return [to_builtins(JournalEntry.of(entry)) for entry in entries]
 
     def assert_called(
         self, operation: str, times: int | None = None, **filters: Any
