@@ -204,3 +204,11 @@ def test_the_client_sends_what_the_structs_declare(pixelbin_emulator):
     org = client.create_org(name="Wire control")
     assert list(org) == list(documents.OrgHead.__struct_encode_fields__)
     assert client.drop_org(org["orgId"]) == org
+
+
+def test_a_seed_entry_without_an_id_is_created_as_the_api_would():
+    emulator = Emulator()
+    preset = {"presetName": "old", "transformation": "t.flip()", "archived": True}
+    import_state(emulator, _state(orgId=3, presets=[preset]))
+    (exported,) = dump_state(emulator)["orgs"][0]["presets"]
+    assert exported["archived"] is True and exported["params"] == {} and exported["seq"] > 0

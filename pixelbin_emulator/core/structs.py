@@ -69,12 +69,9 @@ def _locate(
     """Walk ``path`` (``.orgs[0].files[1].seq``) through nested structs: the struct reached,
     and the name and field of the last step that named a field."""
     name, field = "", None
-    for step in _NAME.findall(path):
-        found = fields(kind).get(step)
-        if found is None:
-            break
-        name, field = step, found
-        nested = _nested(found)
+    for step in _NAME.findall(path):  # each names a field of the struct reached so far
+        name, field = step, fields(kind)[step]
+        nested = _nested(field)
         if nested is None:
             break
         kind = nested
