@@ -19,7 +19,10 @@ from pixelbin_emulator.core.snapshot import dump_state, import_state, load_into
 from pixelbin_emulator.openapi import openapi_document
 
 STATE = documents.FORMAT
-PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+PIXEL = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAE"
+    "hQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 
 
 def _state(**org: object) -> dict[str, object]:
