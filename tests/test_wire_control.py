@@ -215,3 +215,14 @@ def test_a_seed_entry_without_an_id_is_created_as_the_api_would():
     import_state(emulator, _state(orgId=3, presets=[preset]))
     (exported,) = dump_state(emulator)["orgs"][0]["presets"]
     assert exported["archived"] is True and exported["params"] == {} and exported["seq"] > 0
+
+
+def test_the_journal_query_parameters_are_the_filter_struct_fields():
+    operation = openapi_document()["paths"]["/_emulator/requests"]["get"]
+    published = {param["name"]: param["schema"]["type"] for param in operation["parameters"]}
+    declared = wire.schemas(wire_control.RequestsFilter)["RequestsFilter"]["properties"]
+    kinds = {
+        name: next(s["type"] for s in schema["anyOf"] if s["type"] != "null")
+        for name, schema in declared.items()
+    }
+    assert published == kinds
