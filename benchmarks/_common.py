@@ -336,34 +336,9 @@ def _load(
     if parts.hostname != HOST:
         raise ValueError("benchmarks only target 127.0.0.1")
     if shutil.which("wrk"):
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(f"local max_requests = {max_requests}\n{_WRK_LUA}")
-        try:
-            argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s"]
-            argv += [script.name, "--timeout", "10s"]
-            for key, value in headers.items():
-                argv += ["-H", f"{key}: {value}"]
-            argv.append(url + path)
-            out = subprocess.run(
-                argv, capture_output=True, text=True, timeout=seconds + 30, check=True
-            ).stdout
-        finally:
-            os.unlink(script.name)
-        match = re.search(r"BENCH (\d+) (\d+) (\d+) ([\d.]+)", out)
-        if not match:
-            raise RuntimeError(f"unexpected wrk output: {out}")
-        count, micros, errors, p50 = match.groups()
-        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        secs = int(micros) / 1e6
-        return Load(
-            int(count),
-            secs,
-            int(count) / secs,
-            float(p50) / 1000,
-            int(errors) + (int(non2xx.group(1)) if non2xx else 0),
-            "wrk",
-            capped=int(count) >= max_requests,
-        )
+        script = f"local max_requests = {max_requests}\n{_WRK_LUA}"
+        count, secs, errors, p50 = wrk(url + path, script, connections, seconds, headers)
+        return Load(count, secs, count / secs, p50, errors, "wrk", capped=count >= max_requests)
     argv = [sys.executable, str(BENCH_DIR / "_pyload.py"), url, path, json.dumps(headers)]
     argv += [str(connections), str(seconds), str(max_requests)]
     out = subprocess.run(
@@ -371,6 +346,41 @@ def _load(
     ).stdout
     doc = json.loads(out.strip().splitlines()[-1])
     return Load(**doc, tool="python", capped=doc["requests"] >= max_requests)
+
+
+def wrk(
+    url: str,
+    script: str,
+    connections: int,
+    seconds: float,
+    headers: dict[str, str] | None = None,
+    *,
+    timeout: str = "10s",
+) -> tuple[int, float, int, float]:
+    """Run wrk with a Lua ``script`` whose ``done`` prints the ``BENCH`` line of ``_WRK_LUA``.
+
+    Returns (requests, seconds, errors including non-2xx answers, p50 latency in ms).
+    """
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s"]
+        argv += [handle.name, "--timeout", timeout]
+        for key, value in (headers or {}).items():
+            argv += ["-H", f"{key}: {value}"]
+        argv.append(url)
+        out = subprocess.run(
+            argv, capture_output=True, text=True, timeout=seconds + 60, check=True
+        ).stdout
+    finally:
+        os.unlink(handle.name)
+    match = re.search(r"BENCH (\d+) (\d+) (\d+) ([\d.]+)", out)
+    if not match:
+        raise RuntimeError(f"unexpected wrk output: {out}")
+    count, micros, errors, p50 = match.groups()
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors_total = int(errors) + (int(non2xx.group(1)) if non2xx else 0)
+    return int(count), int(micros) / 1e6, errors_total, float(p50) / 1000
 
 
 def interleaved_p50(

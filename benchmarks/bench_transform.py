@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from _common import (
     reset_peak,
     server,
     write_seed,
+    wrk,
 )
 
 sys.path.insert(0, str(ROOT))
@@ -106,23 +106,8 @@ def _distinct_renders(url: str, seconds: float, first: int) -> tuple[float, int,
         script = _WRK_DISTINCT.format(
             first=first, cloud=CLOUD, file="photo-2mp.jpeg", cap=MAX_RENDERS
         )
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-            handle.write(script)
-        try:
-            argv = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{round(seconds)}s", "-s", handle.name]
-            argv += ["--timeout", "30s", url]
-            out = subprocess.run(
-                argv, capture_output=True, text=True, timeout=seconds + 60, check=True
-            ).stdout
-        finally:
-            os.unlink(handle.name)
-        match = re.search(r"BENCH (\d+) (\d+) (\d+) ([\d.]+)", out)
-        if not match:
-            raise RuntimeError(f"unexpected wrk output: {out}")
-        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        count, micros, errors = int(match[1]), int(match[2]), int(match[3])
-        errors += int(non2xx[1]) if non2xx else 0
-        return count / (micros / 1e6), count, errors
+        count, secs, errors, _ = wrk(url, script, CONNECTIONS, seconds, timeout="30s")
+        return count / secs, count, errors
     return _python_renders(url, seconds, first)
 
 

@@ -20,6 +20,7 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pixelbin_emulator import allocator
 from pixelbin_emulator.app import create_app
 from pixelbin_emulator.core.clock import MAX_EPOCH, Clock
 from pixelbin_emulator.core.emulator import Emulator
@@ -466,6 +467,19 @@ def test_the_server_process_maps_large_blocks_on_their_own():
     the file size per dropped org (benchmarks/bench_drop.py)."""
     code = "from pixelbin_emulator import allocator; assert allocator.return_large_blocks()"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)  # not this process
+
+
+def test_without_glibc_mallopt_the_allocator_is_left_alone(monkeypatch):
+    """On a C library without ``mallopt`` (musl, macOS) the tuning is skipped, not an error."""
+    monkeypatch.setattr(allocator.ctypes.util, "find_library", lambda name: None)
+    assert allocator.return_large_blocks() is False
+
+    def no_library(name):
+        raise OSError(name)
+
+    monkeypatch.setattr(allocator.ctypes.util, "find_library", lambda name: "libc-missing")
+    monkeypatch.setattr(allocator.ctypes, "CDLL", no_library)
+    assert allocator.return_large_blocks() is False
 
 
 # -- soft delete: one rule (docs/fidelity.md) ----------------------------------------------------

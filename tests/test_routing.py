@@ -63,3 +63,16 @@ def test_kept_route_matches_answer_as_fresh_ones(client):
     kept = {path for _, path in app.routes}
     assert API + "/files/id/abc" in kept
     assert API + "/no-such-route" not in kept and API + "/files/id/" + long_id not in kept
+
+
+def test_kept_matches_do_not_outlive_a_dropped_cloud_name(client):
+    """The version-less CDN route matches only a cloud name an org holds, so its match is not
+    kept: once the org is dropped the path answers as if it had never matched (regression: the
+    kept match sent it to the CDN view, which answered a different 404)."""
+    emulator = client.application.extensions["pixelbin_emulator"]["emulator"]
+    org = emulator.create_org(cloud_name="gone-soon")
+    never = client.get("/never-a-cloud/original/a.png")
+    assert client.get("/gone-soon/original/a.png").status_code == 404
+    emulator.drop_org(org.org_id)
+    after = client.get("/gone-soon/original/a.png")
+    assert (after.status_code, after.get_json()) == (never.status_code, never.get_json())

@@ -155,6 +155,9 @@ def _cases() -> list[Case]:
     add(one("rotate", "deep", {"a": 30}))
     add(one("extend", "deep", {"bt": "reflect"}))
     add(one("sharpen", "deep"))
+    add(one("flatten", "deep", {"b": "204080"}))
+    add(one("normalise", "deep"))
+    add(one("tint", "deep", {"c": "2040a0"}))
     # with no pixel step too, sharp writes 8-bit sRGB (3 channels)
     add(one("toFormat", "deep", {"f": "jpeg"}))
     add(one("toFormat", "deep", {"f": "png"}))
@@ -200,6 +203,7 @@ def _cases() -> list[Case]:
     add(one("trim", "photo"))
     add(one("trim", "framed"))
     add(one("trim", "framed", {"t": 60}))
+    add(one("trim", "alpha"))
     for angle in (90, 180, 270, 30, -45, 400):
         add(one("rotate", "photo", {"a": angle, "b": "ffffff"}))
     add(one("rotate", "alpha", {"a": 20, "b": "ff000080"}))
@@ -224,6 +228,7 @@ def _cases() -> list[Case]:
     add(one("modulate", "photo"))
     add(one("modulate", "photo", {"b": 1.5, "s": 0.3, "h": -120}))
     add(one("modulate", "alpha", {"b": 2, "s": 3, "h": 0}))
+    add(one("modulate", "photo", {"b": 1, "s": 1, "h": 360}, "identity"))
     add(one("grey", "photo"))
     add(one("grey", "alpha"))
     add(one("tint", "photo", {"c": "ff8000"}))
@@ -272,6 +277,7 @@ def _cases() -> list[Case]:
     ):
         add(one("merge", "alpha", {"i": "logo", "b": blend, "g": "southeast"}, f"b:{blend}"))
     add(one("merge", "photo", {"i": "logo", "r": "true"}, "tile"))
+    add(one("merge", "photo", {"i": "logo", "r": "true", "g": "custom", "t": 7, "l": 5}, "tile@"))
     add(one("merge", "alpha", {"i": "logo", "m": "underlay"}, "underlay"))
     add(
         one(

@@ -27,6 +27,8 @@ class CloudName(BaseConverter):
     """
 
     regex = r"(?!(?:_emulator|service|v1|v2|openapi\.json)(?:/|$))[^/]+"
+    #: Whether a path matches changes with the orgs: the app keeps no match made through it.
+    depends_on_state = True
 
     def to_python(self, value: str) -> str:
         emulator = current_app.extensions["pixelbin_emulator"]["emulator"]
