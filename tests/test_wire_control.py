@@ -35,7 +35,7 @@ def _schemas() -> dict[str, dict[str, object]]:
 
 def test_the_published_documents_and_bodies_are_the_structs_own():
     schemas = _schemas()
-    generated = wire.schemas(*documents.DOCUMENTS)
+    generated = wire.schemas(documents.StateDocument, documents.OrgHead)
     assert {name: schemas[name] for name in generated} == generated
     assert {"OrgDocument", "FileDocument", "PresetDocument"} <= set(generated)
     for name in ("ControlOrg", "Snapshot"):  # the hand-written copies are gone
@@ -226,3 +226,33 @@ def test_the_journal_query_parameters_are_the_filter_struct_fields():
         for name, schema in declared.items()
     }
     assert published == kinds
+
+
+def test_file_sources_stay_inside_the_seed_directory(tmp_path):
+    (tmp_path / "a.txt").write_bytes(b"hello")
+    cases = [
+        (None, "a.txt", "file sources need a seed directory"),
+        (tmp_path, "../a.txt", "is outside the seed directory"),
+        (tmp_path, "missing.txt", "No such file or directory"),
+    ]
+    for base_dir, source, message in cases:
+        with pytest.raises(ValidationError, match=message):
+            import_state(
+                Emulator(), _state(files=[{"name": "a", "source": source}]), base_dir=base_dir
+            )
+    emulator = Emulator()
+    import_state(emulator, _state(files=[{"name": "a", "source": "a.txt"}]), base_dir=tmp_path)
+    assert emulator.orgs()[0].assets.entries()[0].data == b"hello"
+
+
+def test_load_into_keeps_what_the_org_holds():
+    emulator = Emulator()
+    org = emulator.create_org()
+    preset = {"presetName": "p", "transformation": "t.flip()"}
+    credentials = {"pluginId": "awsRek", "credentials": {"k": "v"}}
+    load_into(org, {"presets": [preset], "credentials": [credentials]})
+    with pytest.raises(ValidationError, match="seq must be"):
+        load_into(org, {"presets": [{**preset, "presetName": "q", "_id": "q", "seq": -1}]})
+    load_into(org, {"presets": [{**preset, "presetName": "r"}]})
+    assert [p.name for p in org.presets.all()] == ["p", "r"]
+    assert len(org.plugin_credentials.all()) == 1

@@ -229,6 +229,3 @@ class StateDocument(Document, kw_only=True):
     format: Annotated[Literal["pixelbin-emulator-state"], Meta(description=repr(FORMAT))]
     version: Annotated[Literal[1], Meta(description=f"{VERSION} (the only version there is)")]
     orgs: Annotated[list[OrgDocument], Meta(description="a list of org objects")] = []
-
-
-DOCUMENTS = (StateDocument, OrgHead)
