@@ -373,15 +373,8 @@ class RequestsFilter(Wire):
     limit: Integer | None = None
 
     def query(self) -> JournalQuery:
-        return JournalQuery(
-            org_id=self.org_id,
-            method=self.method,
-            path=self.path,
-            status=self.status,
-            operation=self.operation,
-            since=self.since,
-            limit=self.limit,
-        )
+        """The core's query: the same filters, field for field."""
+        return JournalQuery(**msgspec.structs.asdict(self))
 
 
 class JournalEntry(Wire, omit_defaults=False, forbid_unknown_fields=True):
