@@ -17,7 +17,7 @@ import msgspec
 from msgspec import Meta
 
 from ...core.clock import MAX_EPOCH, Clock, isoformat
-from ...core.documents import OrgHead, StateDocument
+from ...core.documents import OrgHead, StateDocument, Timestamp
 from ...core.errors import ValidationError
 from ...core.faults import (
     FORBIDDEN_HEADERS,
@@ -179,7 +179,6 @@ class FaultRuleState(Wire, omit_defaults=False, forbid_unknown_fields=True):
 
 _RANGE = "between 1970 and the end of year 9999 (UTC)"
 Epoch = Annotated[float, Meta(ge=0, le=MAX_EPOCH, description=f"epoch seconds {_RANGE}")]
-Timestamp = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]
 #: What ``datetime.fromisoformat`` reads (a date alone too), so no ``date-time`` format.
 IsoInstant = Annotated[str, Meta(description="an ISO-8601 timestamp (UTC without an offset)")]
 
