@@ -217,15 +217,41 @@ def test_a_seed_entry_without_an_id_is_created_as_the_api_would():
     assert exported["archived"] is True and exported["params"] == {} and exported["seq"] > 0
 
 
-def test_the_journal_query_parameters_are_the_filter_struct_fields():
-    operation = openapi_document()["paths"]["/_emulator/requests"]["get"]
-    published = {param["name"]: param["schema"]["type"] for param in operation["parameters"]}
-    declared = wire.schemas(wire_control.RequestsFilter)["RequestsFilter"]["properties"]
-    kinds = {
-        name: next(s["type"] for s in schema["anyOf"] if s["type"] != "null")
-        for name, schema in declared.items()
-    }
-    assert published == kinds
+def _kind(schema):
+    """A parameter's type (``null`` dropped) or its enum, as a comparable value."""
+    options = [o for o in schema.get("anyOf", [schema]) if o.get("type") != "null"]
+    (option,) = options
+    return sorted(option["enum"]) if "enum" in option else option["type"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "kind"),
+    [
+        ("/_emulator/requests", "get", wire_control.RequestsFilter),
+        ("/_emulator/snapshot", "get", wire_control.SnapshotExport),
+        ("/_emulator/snapshot", "put", wire_control.SnapshotImport),
+    ],
+)
+def test_the_published_query_parameters_are_the_query_structs_fields(path, method, kind):
+    """Hand-written parameters (no struct-to-parameters helper yet), held to the struct."""
+    operation = openapi_document()["paths"][path][method]
+    published = {param["name"]: _kind(param["schema"]) for param in operation["parameters"]}
+    declared = wire.schemas(kind)[kind.__name__]["properties"]
+    assert published == {name: _kind(schema) for name, schema in declared.items()}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("form=zip", "form must be 'json' or 'archive'"),
+        ("orgId=x", "orgId must be an integer"),
+    ],
+)
+def test_a_refused_snapshot_query_keeps_its_message(pixelbin_app, query, message):
+    answer = pixelbin_app.test_client().get(f"/_emulator/snapshot?{query}")
+    assert answer.status_code == 400 and answer.get_json()["message"] == message
+    imported = pixelbin_app.test_client().put("/_emulator/snapshot?mode=add", json={})
+    assert imported.get_json()["message"] == "mode must be 'replace' or 'merge'"
 
 
 def test_file_sources_stay_inside_the_seed_directory(tmp_path):

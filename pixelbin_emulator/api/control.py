@@ -14,7 +14,7 @@ import json
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from flask import Blueprint, Response, jsonify, request
@@ -45,12 +45,15 @@ from .wire.control import (
     OrgsReset,
     Removed,
     RequestsFilter,
+    SnapshotExport,
+    SnapshotImport,
     SnapshotImported,
     UrlStub,
     UrlStubCreate,
 )
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
+S = TypeVar("S", bound=msgspec.Struct)
 
 _OPEN = {"control.health", "control.ready"}
 ARCHIVE_TYPES = ("application/gzip", "application/x-gzip", "application/x-tar")
@@ -170,15 +173,20 @@ def reset() -> Response:
 # -- snapshots -----------------------------------------------------------------------------------
 
 
+def _query(kind: type[S]) -> S:
+    """The query string as a ``kind``: an empty value is no value; numbers read from text."""
+    given = {key: value for key, value in request.args.items() if value}
+    return decode(given, kind, "query", strict=False)
+
+
 @bp.get("/snapshot")
 def export_snapshot() -> Response:
-    org_id = _org_id_arg()
-    form = request.args.get("form", "json")
-    if form == "json":
-        return jsonify(dump_state(emulator(), org_id))
-    if form != "archive":
-        raise ValidationError("form must be 'json' or 'archive'")
-    response = Response(snapshot_archive(emulator(), org_id), mimetype="application/gzip")
+    query = _query(SnapshotExport)
+    if query.org_id is not None:
+        emulator().org(query.org_id)  # 404 for an unknown org
+    if query.form == "json":
+        return jsonify(dump_state(emulator(), query.org_id))
+    response = Response(snapshot_archive(emulator(), query.org_id), mimetype="application/gzip")
     response.headers["Content-Disposition"] = 'attachment; filename="snapshot.tar.gz"'
     return response
 
@@ -217,7 +225,7 @@ def load_snapshot(em: Emulator, data: bytes, *, archive: bool, mode: str) -> lis
 
 @bp.put("/snapshot")
 def import_snapshot() -> Response:
-    mode = request.args.get("mode", "replace")
+    mode = _query(SnapshotImport).mode
     archive = request.mimetype in ARCHIVE_TYPES
     orgs = load_snapshot(emulator(), request.get_data(), archive=archive, mode=mode)
     return _answer(SnapshotImported(mode=mode, orgs=[OrgHead.of(org) for org in orgs]))
@@ -228,9 +236,7 @@ def import_snapshot() -> Response:
 
 @bp.get("/requests")
 def list_requests() -> Response:
-    # An empty value is no filter; numbers are read from the query string's text.
-    given = {key: value for key, value in request.args.items() if value}
-    query = decode(given, RequestsFilter, "query", strict=False).query()
+    query = _query(RequestsFilter).query()
     if query.org_id is not None:
         emulator().org(query.org_id)  # 404 for an unknown org
     entries = emulator().journal.query(query)

@@ -11,7 +11,7 @@ snapshot is a :class:`~pixelbin_emulator.core.documents.StateDocument`.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -291,6 +291,9 @@ class ControlDomain(Wire, omit_defaults=False, forbid_unknown_fields=True):
     org_id: int
 
 
+Integer = Annotated[int, Meta(description="an integer")]
+
+
 class ControlOrgs(Wire, omit_defaults=False, forbid_unknown_fields=True):
     """``GET /_emulator/orgs``."""
 
@@ -301,6 +304,22 @@ class OrgsReset(Wire, omit_defaults=False, forbid_unknown_fields=True):
     """``POST /_emulator/reset``: the orgs of the seed."""
 
     orgs: list[OrgHead]
+
+
+class SnapshotExport(Wire):
+    """``GET /_emulator/snapshot``'s query: one org's (or every org's) state, as JSON or as a
+    ``.tar.gz`` with the files' bytes."""
+
+    org_id: Integer | None = None
+    form: Annotated[Literal["json", "archive"], Meta(description="'json' or 'archive'")] = "json"
+
+
+class SnapshotImport(Wire):
+    """``PUT /_emulator/snapshot``'s query: replace every org, or merge by ``orgId``."""
+
+    mode: Annotated[Literal["replace", "merge"], Meta(description="'replace' or 'merge'")] = (
+        "replace"
+    )
 
 
 class SnapshotImported(Wire, omit_defaults=False, forbid_unknown_fields=True):
@@ -314,9 +333,6 @@ class Removed(Wire, omit_defaults=False, forbid_unknown_fields=True):
     """How many journal entries, fault rules or URL stubs a ``DELETE`` removed."""
 
     removed: Annotated[int, Meta(ge=0)]
-
-
-Integer = Annotated[int, Meta(description="an integer")]
 
 
 class UrlStubCreate(Wire):
