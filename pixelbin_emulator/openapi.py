@@ -17,6 +17,7 @@ import functools
 from typing import Any
 
 from .api import wire
+from .api.wire import assets as wire_assets
 from .api.wire import control as wire_control
 from .api.wire import credentials as wire_credentials
 from .api.wire import presets as wire_presets
@@ -63,51 +64,17 @@ TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
 ACCESS: Schema = {"type": "string", "enum": list(ACCESS_VALUES)}
 ASSET_TYPE: Schema = {"type": "string", "enum": ["image", "video", "audio", "raw"]}
 
-# getFolderDetails answers these as null for a folder.
-FILE_ONLY_FIELDS = (
-    "fileId",
-    "format",
-    "size",
-    "tags",
-    "metadata",
-    "access",
-    "width",
-    "height",
-    "context",
-    "assetType",
-)
-
 # -- component schemas ---------------------------------------------------------------------------
 
 SCHEMAS: dict[str, Schema] = {
+    # The files and folders APIs' bodies and answers and the listing pages.
+    **wire.schemas(*wire_assets.REQUESTS, *wire_assets.RESPONSES),
     "Error": obj(
         {
             "message": STRING,
             "status": {"type": "integer", "minimum": 400, "maximum": 599},
             "code": {"type": "string", "pattern": "^CG-0[45][0-9]{2}$"},
             "exception": STRING,
-        }
-    ),
-    "File": obj(
-        {
-            "_id": STRING,
-            "name": STRING,
-            "path": STRING,
-            "fileId": STRING,
-            "format": STRING,
-            "assetType": ASSET_TYPE,
-            "access": ACCESS,
-            "size": {"type": "integer", "minimum": 0},
-            "isActive": BOOLEAN,
-            "tags": STRINGS,
-            "metadata": ANY_OBJECT,
-            "url": {"type": "string", "format": "uri"},
-            "meta": ANY_OBJECT,
-            "kvStore": {"type": "array"},
-            "height": nullable(INTEGER),
-            "width": nullable(INTEGER),
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
         }
     ),
     "Upload": obj(
@@ -152,74 +119,6 @@ SCHEMAS: dict[str, Schema] = {
             "url": {"type": "string", "format": "uri"},
         }
     ),
-    "Folder": obj({"_id": STRING, "name": STRING, "path": STRING, "isActive": BOOLEAN}),
-    "FolderDetails": obj(
-        {
-            "_id": STRING,
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
-            "isActive": BOOLEAN,
-            "orgId": INTEGER,
-            "type": {"const": "folder"},
-            "name": STRING,
-            "path": STRING,
-            **{key: {"type": "null"} for key in FILE_ONLY_FIELDS},
-            "meta": ANY_OBJECT,
-            "kvStore": {"type": "array"},
-        }
-    ),
-    "FolderItem": obj(
-        {
-            "_id": STRING,
-            "orgId": INTEGER,
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
-            "name": STRING,
-            "path": STRING,
-            "type": {"const": "folder"},
-            "isActive": BOOLEAN,
-        }
-    ),
-    "FileItem": obj(
-        {
-            "_id": STRING,
-            "orgId": INTEGER,
-            "createdAt": TIMESTAMP,
-            "updatedAt": TIMESTAMP,
-            "name": STRING,
-            "path": STRING,
-            "type": {"const": "file"},
-            "isActive": BOOLEAN,
-            "fileId": STRING,
-            "format": STRING,
-            "assetType": ASSET_TYPE,
-            "size": INTEGER,
-            "tags": STRINGS,
-            "metadata": ANY_OBJECT,
-            "access": ACCESS,
-            "width": nullable(INTEGER),
-            "height": nullable(INTEGER),
-            "url": {"type": "string", "format": "uri"},
-        }
-    ),
-    "ExploreItem": {"oneOf": [ref("FolderItem"), ref("FileItem")]},
-    "Page": obj(
-        {
-            "type": {"const": "number"},
-            "size": {"type": "integer", "minimum": 0},
-            "current": {"type": "integer", "minimum": 1},
-            "hasNext": BOOLEAN,
-            "itemTotal": {"type": "integer", "minimum": 0},
-        }
-    ),
-    "ListFilesResponse": obj(
-        {"items": {"type": "array", "items": ref("ExploreItem")}, "page": ref("Page")}
-    ),
-    "Ancestor": obj({"_id": STRING, "path": STRING, "name": STRING, "type": {"const": "folder"}}),
-    "FolderAncestors": obj(
-        {"folder": ref("Ancestor"), "ancestors": {"type": "array", "items": ref("Ancestor")}}
-    ),
-    "PresetsPage": obj({"items": {"type": "array", "items": ref("Preset")}, "page": ref("Page")}),
     # The catalogue is the service's data (pixelbin_emulator/data/modules.json): open-ended.
     "Plugin": {
         "type": "object",
@@ -374,10 +273,23 @@ def query_list(name: str, description: str) -> Schema:
     }
 
 
-PAGING = [
-    query("pageNo", {"type": "integer", "minimum": 1}, "Page number, from 1"),
-    query("pageSize", {"type": "integer", "minimum": 1, "maximum": 100}, "Items per page"),
-]
+PAGING = {"pageNo": "Page number, from 1", "pageSize": "Items per page"}
+
+
+def struct_query(kind: type[Any], **descriptions: str) -> list[Schema]:
+    """The parameters of a query declared as a struct (``api/wire``), each with its
+    generated schema; a list field takes the SDKs' list forms (:func:`query_list`)."""
+    fields = wire.properties(kind)
+    assert set(descriptions) <= set(fields), set(descriptions) - set(fields)
+    params = []
+    for name, (schema, required) in fields.items():
+        description = descriptions.get(name, "")
+        if schema.get("type") == "array":
+            params.append(query_list(name, description))
+        else:
+            params.append(query(name, schema, description, required))
+    return params
+
 
 SIGNED_QUERY = [
     query(name, STRING, "Part of the signed URL", required=True) for name in MULTIPART_PARAMS
@@ -425,17 +337,6 @@ PUBLIC_ACCESS: list[dict[str, list[str]]] = []  # signed URLs carry their own au
 
 def _files() -> dict[str, dict[str, Schema]]:
     file_id = path_param("file_id", "The file's `fileId` (`path/name`), slashes included")
-    update = {
-        "type": "object",
-        "properties": {
-            "name": STRING,
-            "path": STRING,
-            "access": ACCESS,
-            "isActive": BOOLEAN,
-            "tags": STRINGS,
-            "metadata": ANY_OBJECT,
-        },
-    }
     return {
         f"{ASSETS}/files/id/{{_id}}": {
             "get": operation(
@@ -463,7 +364,7 @@ def _files() -> dict[str, dict[str, Schema]]:
                 },
                 tag="files",
                 parameters=[file_id],
-                body=json_body(update, required=False),
+                body=json_body(ref("FileUpdate"), required=False),
             ),
             "delete": operation(
                 "files.delete_file",
@@ -487,7 +388,7 @@ def _files() -> dict[str, dict[str, Schema]]:
                     **error_responses(400, 401, 413),
                 },
                 tag="files",
-                body=json_body(obj({"ids": STRINGS})),
+                body=json_body(ref("FilesDelete")),
             )
         },
         f"{ASSETS}/listFiles": {
@@ -499,21 +400,15 @@ def _files() -> dict[str, dict[str, Schema]]:
                     **error_responses(400, 401),
                 },
                 tag="files",
-                parameters=[
-                    query("name", STRING, "Substring of the name"),
-                    query("path", STRING, "The folder to list (empty: the root)"),
-                    query("format", STRING),
-                    query_list("tags", "Files carrying all of these tags."),
-                    query("onlyFiles", BOOLEAN),
-                    query("onlyFolders", BOOLEAN),
-                    *PAGING,
-                    query(
-                        "sort",
-                        STRING,
-                        "A key (name, createdAt, updatedAt, size, format, type, fileId, path); "
-                        "`-key` or `key-` descending",
-                    ),
-                ],
+                parameters=struct_query(
+                    wire_assets.ListFilesQuery,
+                    name="Substring of the name",
+                    path="The folder to list (empty: the root)",
+                    tags="Files carrying all of these tags.",
+                    sort="A key (name, createdAt, updatedAt, size, format, type, fileId, path); "
+                    "`-key` or `key-` descending",
+                    **PAGING,
+                ),
             )
         },
     }
@@ -528,13 +423,7 @@ def _folders() -> dict[str, dict[str, Schema]]:
                 "createFolder (creates missing ancestors)",
                 {**folder, **error_responses(400, 401, 409, 413)},
                 tag="folders",
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {"name": STRING, "path": STRING},
-                        "required": ["name"],
-                    }
-                ),
+                body=json_body(ref("FolderCreate")),
             ),
             "get": operation(
                 "folders.get_folder_details",
@@ -544,10 +433,11 @@ def _folders() -> dict[str, dict[str, Schema]]:
                     **error_responses(400, 401, 404),
                 },
                 tag="folders",
-                parameters=[
-                    query("name", STRING, "The folder's name; without it, path names the folder"),
-                    query("path", STRING, "The parent folder's path"),
-                ],
+                parameters=struct_query(
+                    wire_assets.FolderDetailsQuery,
+                    name="The folder's name; without it, path names the folder",
+                    path="The parent folder's path",
+                ),
             ),
         },
         f"{ASSETS}/folders/{{folder_id}}": {
@@ -557,9 +447,7 @@ def _folders() -> dict[str, dict[str, Schema]]:
                 {**folder, **error_responses(400, 401, 404, 413)},
                 tag="folders",
                 parameters=[path_param("folder_id", "The folder's full path, slashes included")],
-                body=json_body(
-                    {"type": "object", "properties": {"isActive": BOOLEAN}}, required=False
-                ),
+                body=json_body(ref("FolderUpdate"), required=False),
             ),
         },
         f"{ASSETS}/folders/{{_id}}": {
@@ -868,17 +756,14 @@ def _presets() -> dict[str, dict[str, Schema]]:
                     **error_responses(400, 401),
                 },
                 tag="presets",
-                parameters=[
-                    query("name", STRING, "Substring of the name"),
-                    query("transformation", STRING, "Substring of the transformation"),
-                    query("archived", BOOLEAN),
-                    *PAGING,
-                    query_list(
-                        "sort",
-                        "Sort keys (presetName, transformation, archived, createdAt, updatedAt);"
-                        " `-key` or `key-` descending.",
-                    ),
-                ],
+                parameters=struct_query(
+                    wire_presets.PresetsQuery,
+                    name="Substring of the name",
+                    transformation="Substring of the transformation",
+                    sort="Sort keys (presetName, transformation, archived, createdAt, updatedAt);"
+                    " `-key` or `key-` descending.",
+                    **PAGING,
+                ),
             ),
         },
         f"{ASSETS}/presets/{{preset_name}}": {
@@ -1055,8 +940,11 @@ def _control_op(
     )
 
 
+ORG_FILTER = "Only this org's (404 for an unknown org)"
+
+
 def _control() -> dict[str, dict[str, Schema]]:
-    org_filter = query("orgId", INTEGER, "Only this org's (404 for an unknown org)")
+    org_filter = query("orgId", INTEGER, ORG_FILTER)
     org_id = {**path_param("org_id", "The org's id"), "schema": INTEGER}
     rule_id = {**path_param("rule_id", "The fault rule's id"), "schema": INTEGER}
     clock = ref("ClockState")
@@ -1149,10 +1037,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                     **error_responses(400, 401, 404),
                 },
                 tag="control",
-                parameters=[
-                    org_filter,
-                    query("form", {"type": "string", "enum": ["json", "archive"]}),
-                ],
+                parameters=struct_query(wire_control.SnapshotExport, orgId=ORG_FILTER),
                 security=ADMIN,
             ),
             "put": operation(
@@ -1163,7 +1048,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                     **error_responses(400, 401, 409, 413),
                 },
                 tag="control",
-                parameters=[query("mode", {"type": "string", "enum": ["replace", "merge"]})],
+                parameters=struct_query(wire_control.SnapshotImport),
                 body={
                     "required": True,
                     "content": {
@@ -1182,15 +1067,14 @@ def _control() -> dict[str, dict[str, Schema]]:
                 200,
                 items_of("JournalEntry"),
                 (400, 401, 404),
-                parameters=[
-                    org_filter,
-                    query("method", STRING),
-                    query("path", STRING),
-                    query("status", INTEGER),
-                    query("operation", STRING, "An SDK method name, e.g. getFileById"),
-                    query("since", INTEGER, "Entries after this seq"),
-                    query("limit", INTEGER),
-                ],
+                parameters=struct_query(
+                    wire_control.RequestsFilter,
+                    orgId=ORG_FILTER,
+                    path="A glob (`*`)",
+                    operation="An SDK method name, e.g. getFileById",
+                    since="Entries after this seq",
+                    limit="The newest this many",
+                ),
             ),
             "delete": _control_op(
                 "clear_requests",
@@ -1324,6 +1208,9 @@ def _html(description: str) -> Schema:
     return {"description": description, "content": {HTML: {"schema": STRING}}}
 
 
+_NOTICE = query("notice", STRING, "A line the page's header shows (what a form just did)")
+
+
 def _ui_op(
     endpoint: str,
     summary: str,
@@ -1335,8 +1222,11 @@ def _ui_op(
     security: Security | None = None,
 ) -> Schema:
     """A dashboard route: its answers, a redirect (to a page or the login form) and the errors,
-    shown as a page (or the API's error format, for werkzeug's own 405/413)."""
+    shown as a page (or the API's error format, for werkzeug's own 405/413). A page takes the
+    ``notice`` its header shows (a redirect after a form sets it)."""
     responses: dict[str, Schema] = {"303": {"description": "See another page"}, **ok}
+    if HTML in ok.get("200", {}).get("content", {}):
+        parameters = [*(parameters or ()), _NOTICE]
     for status in sorted({401, 403, *errors}):
         responses[str(status)] = {
             "description": _UI_ERRORS[status],

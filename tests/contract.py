@@ -5,7 +5,16 @@ against exactly the operation that served it. A response is a violation when its
 described for that operation, when its media type is not one described for that status, or when
 its JSON body does not match the schema. A request that matched no route must still answer
 the error format. A request the server accepted (2xx) is a violation when its JSON body does not
-match the operation's request schema: a field parsed but not described fails the test.
+match the operation's request schema, or when its query holds a parameter the operation does not
+describe or a value its schema refuses: a field or parameter parsed but not described fails the
+test.
+
+Query values are strings; one is read as its parameter's schema type says (an integer's digits,
+a boolean's ``true``/``false`` in any case, blanks around either ignored, as the API reads
+them) and then checked against that schema. An empty value counts as absent (the API reads it
+so). A list parameter (``deepObject``, see ``openapi.query_list``) takes the SDKs' forms:
+``tags[0]=a`` (any index), ``tags[]=a``, repeated ``tags=a&tags=b`` and Go's ``tags=[a b]``,
+each value checked against the items' schema; a scalar parameter must not be repeated.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from pixelbin_emulator.openapi import openapi_document
 
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
+_LIST_KEY = re.compile(r"(?P<name>[^\[\]]+)\[[0-9]*\]")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def openapi_path(rule: str) -> str:
@@ -38,6 +49,7 @@ class Contract:
             for method, operation in methods.items():
                 self.operations[operation["operationId"]] = (path, method, operation)
         self._validators: dict[tuple[str, int], Draft202012Validator] = {}
+        self._queries: dict[str, dict[str, tuple[bool, Draft202012Validator]]] = {}
 
     def _validator(self, key: tuple[str, int], schema: dict[str, Any]) -> Draft202012Validator:
         """Built once per (operation, status); ``#/components/...`` resolves in the root."""
@@ -92,6 +104,53 @@ class Contract:
         schema = content["application/json"]["schema"]
         return self._json_violations(where, (endpoint, 0), schema, "application/json", data)
 
+    def query_violations(
+        self, endpoint: str, method: str, args: list[tuple[str, str]]
+    ) -> list[str]:
+        """What is wrong with an accepted request's query (empty: every parameter is described
+        and its value follows its schema); ``args`` are the query's pairs, in order."""
+        params = self._query_params(endpoint)
+        where = f"{method} {endpoint} query"
+        found = []
+        seen: set[str] = set()
+        for key, value in args:
+            name = key
+            if name not in params:
+                match = _LIST_KEY.fullmatch(key)
+                if match is None or not params.get(match["name"], (False,))[0]:
+                    found.append(f"{where}: parameter {key!r} is not described")
+                    continue
+                name = match["name"]
+            is_list, validator = params[name]
+            if not is_list and name in seen:
+                found.append(f"{where}: parameter {name!r} is repeated")
+            seen.add(name)
+            if value == "":
+                continue
+            found += [
+                f"{where}: {key}={value!r}: {error.message}"
+                for error in validator.iter_errors(_query_value(value, validator.schema))
+            ]
+        return found
+
+    def _query_params(self, endpoint: str) -> dict[str, tuple[bool, Draft202012Validator]]:
+        """Name -> (a list parameter?, the validator of one value), built once per operation."""
+        params = self._queries.get(endpoint)
+        if params is None:
+            params = {}
+            _, _, operation = self.operations[endpoint]
+            for param in operation.get("parameters", ()):
+                if param["in"] != "query":
+                    continue
+                schema = param["schema"]
+                is_list = param.get("style") == "deepObject"
+                if is_list:
+                    schema = schema["additionalProperties"]
+                validator = Draft202012Validator(schema, format_checker=FormatChecker())
+                params[param["name"]] = (is_list, validator)
+            self._queries[endpoint] = params
+        return params
+
     def _json_violations(
         self,
         where: str,
@@ -113,11 +172,27 @@ class Contract:
         ]
 
 
-class Recorder:
-    """Collects violations from a server's threads; the test that caused them drains them."""
+def _query_value(text: str, schema: dict[str, Any]) -> Any:
+    """A query string's value as its schema's type reads it (left a string when it does not
+    read as one, for the schema to refuse)."""
+    kind, read = schema.get("type"), text.strip()
+    if kind == "integer" and _INTEGER.fullmatch(read):
+        return int(read)
+    if kind == "boolean" and read.lower() in ("true", "false"):
+        return read.lower() == "true"
+    return text
 
-    def __init__(self, contract: Contract) -> None:
+
+class Recorder:
+    """Collects violations from a server's threads; the test that caused them drains them.
+
+    ``check_queries=False`` leaves queries unchecked, for a server fed requests that break
+    the description on purpose (fuzzing: the API ignores an unknown parameter, so those pass).
+    """
+
+    def __init__(self, contract: Contract, *, check_queries: bool = True) -> None:
         self.contract = contract
+        self.check_queries = check_queries
         self._lock = threading.Lock()
         self._found: list[str] = []
 
@@ -139,6 +214,10 @@ class Recorder:
             found += self.contract.request_violations(
                 endpoint, request.method, lambda: request.get_data(cache=True)
             )
+            if self.check_queries:
+                found += self.contract.query_violations(
+                    endpoint, request.method, list(request.args.items(multi=True))
+                )
         if found:
             with self._lock:
                 self._found.extend(found)

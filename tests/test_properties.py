@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from pixelbin_emulator.api.parsing import parse_bool, parse_int, query_bool, query_list
+from pixelbin_emulator.api.parsing import parse_bool, parse_int, query_list
+from pixelbin_emulator.api.wire import decode_query
+from pixelbin_emulator.api.wire.assets import ListFilesQuery
 from pixelbin_emulator.core.assets import UploadSpec
 from pixelbin_emulator.core.emulator import Emulator
 from pixelbin_emulator.core.errors import ValidationError
@@ -65,7 +67,8 @@ def test_boolean_spellings(text):
     expected = text.strip().lower() == "true"
     assert parse_bool(text, "f") is expected
     assert parse_bool(expected, "f") is expected
-    assert query_bool(MultiDict([("f", text)]), "f") is expected
+    query = decode_query(MultiDict([("onlyFiles", text)]), ListFilesQuery)
+    assert query.only_files is expected
 
 
 @given(st.one_of(st.text(max_size=6), st.integers(), st.none(), st.floats()))
@@ -81,8 +84,8 @@ def test_anything_else_is_a_400_never_a_crash(value):
 
 
 def test_absent_or_empty_booleans_are_false():
-    assert query_bool(MultiDict(), "f") is False
-    assert query_bool(MultiDict([("f", "")]), "f") is False
+    assert decode_query(MultiDict(), ListFilesQuery).only_files is False
+    assert decode_query(MultiDict([("onlyFiles", "")]), ListFilesQuery).only_files is False
 
 
 @given(st.integers())

@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from pixelbin_emulator.api.serializers import file_object
+from pixelbin_emulator.api.wire.assets import File
 from pixelbin_emulator.app import create_app
 from pixelbin_emulator.core.assets import UploadSpec
 from pixelbin_emulator.core.emulator import Emulator
@@ -148,7 +148,7 @@ def test_overwrite_never_shows_readers_a_half_updated_file():
     tree = org.assets
     tree.upload(UploadSpec(data=png_header(2, 2), name="f"))
     stop = threading.Event()
-    torn: list[dict] = []
+    torn: list[File] = []
 
     def writer() -> None:
         while not stop.is_set():
@@ -161,8 +161,8 @@ def test_overwrite_never_shows_readers_a_half_updated_file():
     thread.start()
     try:
         for _ in range(20_000):
-            shown = file_object(org, tree.get_file("f"), "http://x")
-            if (shown["format"], shown["size"]) not in (("png", 45), ("bin", 16)):
+            shown = File.of(org, tree.get_file("f"), "http://x")
+            if (shown.format, shown.size) not in (("png", 45), ("bin", 16)):
                 torn.append(shown)
     finally:
         stop.set()

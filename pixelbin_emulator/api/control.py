@@ -14,7 +14,7 @@ import json
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from flask import Blueprint, Response, jsonify, request
@@ -30,7 +30,7 @@ from ..core.snapshot import dump_state, import_state
 from ..seeds import DEFAULT_SEED_NAME, read_seed
 from . import parsing
 from .context import emulator, settings
-from .wire import decode, to_builtins
+from .wire import decode, decode_query, to_builtins
 from .wire.control import (
     ClockAdvance,
     ClockFreeze,
@@ -53,7 +53,6 @@ from .wire.control import (
 )
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
-S = TypeVar("S", bound=msgspec.Struct)
 
 _OPEN = {"control.health", "control.ready"}
 ARCHIVE_TYPES = ("application/gzip", "application/x-gzip", "application/x-tar")
@@ -173,15 +172,9 @@ def reset() -> Response:
 # -- snapshots -----------------------------------------------------------------------------------
 
 
-def _query(kind: type[S]) -> S:
-    """The query string as a ``kind``: an empty value is no value; numbers read from text."""
-    given = {key: value for key, value in request.args.items() if value}
-    return decode(given, kind, "query", strict=False)
-
-
 @bp.get("/snapshot")
 def export_snapshot() -> Response:
-    query = _query(SnapshotExport)
+    query = decode_query(request.args, SnapshotExport)
     if query.org_id is not None:
         emulator().org(query.org_id)  # 404 for an unknown org
     if query.form == "json":
@@ -225,7 +218,7 @@ def load_snapshot(em: Emulator, data: bytes, *, archive: bool, mode: str) -> lis
 
 @bp.put("/snapshot")
 def import_snapshot() -> Response:
-    mode = _query(SnapshotImport).mode
+    mode = decode_query(request.args, SnapshotImport).mode
     archive = request.mimetype in ARCHIVE_TYPES
     orgs = load_snapshot(emulator(), request.get_data(), archive=archive, mode=mode)
     return _answer(SnapshotImported(mode=mode, orgs=[OrgHead.of(org) for org in orgs]))
@@ -236,7 +229,7 @@ def import_snapshot() -> Response:
 
 @bp.get("/requests")
 def list_requests() -> Response:
-    query = _query(RequestsFilter).query()
+    query = decode_query(request.args, RequestsFilter).query()
     if query.org_id is not None:
         emulator().org(query.org_id)  # 404 for an unknown org
     entries = emulator().journal.query(query)

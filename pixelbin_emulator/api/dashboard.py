@@ -41,9 +41,10 @@ from ..core.snapshot import dump_state
 from .context import emulator, settings
 from .control import load_snapshot, snapshot_archive
 from .errors import error_response
-from .serializers import cdn_path, file_object
+from .serializers import cdn_path
 from .uploads import default_name, with_source
 from .wire import decode, to_builtins
+from .wire.assets import File as FileAnswer
 from .wire.control import ClockState, FaultRuleSpec, FaultRuleState, JournalEntry
 
 bp = Blueprint(
@@ -353,7 +354,7 @@ def file_details(org_id: int, file_id: str) -> str:
     return render_template(
         "dashboard/file.html",
         file=file,
-        obj=file_object(org, file, base),
+        obj=to_builtins(FileAnswer.of(org, file, base)),
         links=links,
         base=base,
         expires=isoformat(int(org.clock.time()) + SIGNED_URL_SECONDS),

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
 from ..core.assets import ListQuery
-from ..core.errors import ValidationError
 from ..core.orgs import Org
 from . import parsing
 from .context import authenticate, current_org, external_base
-from .encoding import encode, json_response
+from .encoding import encode_answer, json_response
 from .rendered import RenderedAnswers
-from .serializers import file_object, list_items
+from .wire import decode, decode_query
+from .wire.assets import File, FilesDelete, FileUpdate, ListFilesQuery, ListFilesResponse
 
 bp = Blueprint("files", __name__, url_prefix="/service/platform/assets/v1.0")
 bp.before_request(authenticate)
@@ -25,15 +25,13 @@ ANSWERS = RenderedAnswers()
 
 @bp.get("/files/id/<_id>")
 def get_file_by_id(_id: str) -> Response:
-    return _answer(
-        "_id", _id, lambda org, base: file_object(org, org.assets.get_file_by_id(_id), base)
-    )
+    return _answer("_id", _id, lambda org, base: File.of(org, org.assets.get_file_by_id(_id), base))
 
 
 @bp.get("/files/<path:file_id>")
 def get_file_by_file_id(file_id: str) -> Response:
     return _answer(
-        "fileId", file_id, lambda org, base: file_object(org, org.assets.get_file(file_id), base)
+        "fileId", file_id, lambda org, base: File.of(org, org.assets.get_file(file_id), base)
     )
 
 
@@ -47,41 +45,44 @@ def _answer(kind: str, asked: str, render: Callable[[Org, str], Any]) -> Respons
     key = (kind, asked, base)
     body = ANSWERS.get(tree, generation, key)
     if body is None:
-        body = encode(render(org, base))
+        body = encode_answer(render(org, base))
         ANSWERS.put(tree, generation, key, body)
     return json_response(body)
 
 
 @bp.patch("/files/<path:file_id>")
 def update_file(file_id: str) -> Response:
-    body = parsing.json_body()
+    body = decode(parsing.json_body(), FileUpdate)
     org = current_org()
     file = org.assets.update_file(
         file_id,
-        name=parsing.opt_str(body, "name"),
-        path=parsing.opt_str(body, "path"),
-        access=parsing.opt_str(body, "access"),
-        is_active=parsing.opt_bool(body, "isActive"),
-        tags=parsing.opt_str_list(body, "tags"),
-        metadata=parsing.opt_dict(body, "metadata"),
+        name=body.name,
+        path=body.path,
+        access=body.access,
+        is_active=body.is_active,
+        tags=body.tags,
+        metadata=body.metadata,
     )
-    return jsonify(file_object(org, file, external_base()))
+    return json_response(encode_answer(File.of(org, file, external_base())))
 
 
 @bp.delete("/files/<path:file_id>")
 def delete_file(file_id: str) -> Response:
     org = current_org()
-    return jsonify(file_object(org, org.assets.delete_file(file_id), external_base()))
+    return json_response(
+        encode_answer(File.of(org, org.assets.delete_file(file_id), external_base()))
+    )
 
 
 @bp.post("/files/delete")
 def delete_files() -> Response:
-    ids = parsing.opt_str_list(parsing.json_body(), "ids")
-    if ids is None:
-        raise ValidationError("ids is required")
+    ids = decode(parsing.json_body(), FilesDelete).ids
+    assert ids is not None  # FilesDelete.REQUIRED
     org = current_org()
     base = external_base()
-    return jsonify([file_object(org, f, base) for f in org.assets.delete_files(ids)])
+    return json_response(
+        encode_answer([File.of(org, f, base) for f in org.assets.delete_files(ids)])
+    )
 
 
 @bp.get("/listFiles")
@@ -89,18 +90,17 @@ def list_files() -> Response:
     return _answer("listFiles", request.environ.get("QUERY_STRING", ""), _page)
 
 
-def _page(org: Org, base: str) -> dict[str, Any]:
-    args = request.args
+def _page(org: Org, base: str) -> ListFilesResponse:
+    args = decode_query(request.args, ListFilesQuery)
     query = ListQuery(
-        name=parsing.query_str(args, "name"),
-        path=parsing.query_str(args, "path"),
-        format=parsing.query_str(args, "format"),
-        tags=tuple(parsing.query_list(args, "tags")),
-        only_files=parsing.query_bool(args, "onlyFiles"),
-        only_folders=parsing.query_bool(args, "onlyFolders"),
-        page_no=parsing.query_int(args, "pageNo"),
-        page_size=parsing.query_int(args, "pageSize"),
-        sort=parsing.query_str(args, "sort"),
+        name=args.name,
+        path=args.path,
+        format=args.format,
+        tags=tuple(args.tags),
+        only_files=args.only_files,
+        only_folders=args.only_folders,
+        page_no=args.page_no,
+        page_size=args.page_size,
+        sort=args.sort,
     )
-    page = org.assets.listing(query)
-    return {"items": list_items(org, page.items, base), "page": page.as_dict()}
+    return ListFilesResponse.of(org, org.assets.listing(query), base)

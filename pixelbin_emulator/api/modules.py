@@ -20,7 +20,8 @@ from ..core.orgs import Org
 from ..seeds import fixtures_dir
 from .context import authenticate, current_org, external_base
 from .presets import preset_object
-from .serializers import file_object
+from .wire import to_builtins
+from .wire.assets import File
 
 bp = Blueprint("modules", __name__, url_prefix="/service/platform/assets/v1.0")
 bp.before_request(authenticate)
@@ -65,4 +66,5 @@ def get_module(identifier: str) -> Response:
 def get_default_asset() -> Response:
     org = current_org()
     file = playground.default_asset(org, playground_bytes())
-    return jsonify(file_object(org, file, external_base()) | {"orgId": org.org_id, "type": "file"})
+    answer = to_builtins(File.of(org, file, external_base()))
+    return jsonify(answer | {"orgId": org.org_id, "type": "file"})

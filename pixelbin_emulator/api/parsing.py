@@ -100,11 +100,6 @@ def parse_int(value: Any, field: str) -> int:
     raise ValidationError(f"{field} must be an integer")
 
 
-def query_bool(args: MultiDict[str, str], key: str) -> bool:
-    value = args.get(key)
-    return False if value is None or value == "" else parse_bool(value, key)
-
-
 def query_int(args: MultiDict[str, str], key: str) -> int | None:
     value = args.get(key)
     return None if value is None or value == "" else parse_int(value, key)
@@ -113,6 +108,34 @@ def query_int(args: MultiDict[str, str], key: str) -> int | None:
 def query_str(args: MultiDict[str, str], key: str) -> str | None:
     value = args.get(key)
     return value if value else None
+
+
+def query_document(args: MultiDict[str, str], kinds: dict[str, str]) -> dict[str, Any]:
+    """The first pass of a query (see ``wire.decode_query``): for each wire name, by its
+    ``kinds`` entry, the list (:func:`query_list`), the boolean (``true``/``false`` in any
+    case), the integer, or the string; other values are left as sent for the decoding to
+    refuse, empty ones left out."""
+    doc: dict[str, Any] = {}
+    for key, kind in kinds.items():
+        if kind == "list":
+            values = query_list(args, key)
+            if values:
+                doc[key] = values
+            continue
+        value = args.get(key)
+        if not value:
+            continue
+        if kind == "bool":
+            text = value.strip().lower()
+            doc[key] = text == "true" if text in ("true", "false") else value
+        elif kind == "int":
+            try:
+                doc[key] = int(value.strip())
+            except ValueError:
+                doc[key] = value
+        else:
+            doc[key] = value
+    return doc
 
 
 # -- typed fields of a JSON body -----------------------------------------------------------

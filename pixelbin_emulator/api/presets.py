@@ -10,9 +10,9 @@ from ..core.orgs import Org
 from ..core.presets import Preset, PresetQuery
 from . import parsing
 from .context import authenticate, current_org
-from .wire import decode, to_builtins
+from .wire import decode, decode_query, to_builtins
 from .wire.presets import Preset as PresetAnswer
-from .wire.presets import PresetCreate, PresetUpdate
+from .wire.presets import PresetCreate, PresetsPage, PresetsQuery, PresetUpdate
 
 bp = Blueprint("presets", __name__, url_prefix="/service/platform/assets/v1.0")
 bp.before_request(authenticate)
@@ -33,19 +33,17 @@ def add_preset() -> Response:
 
 @bp.get("/presets")
 def get_presets() -> Response:
-    args = request.args
-    archived = args.get("archived")
+    args = decode_query(request.args, PresetsQuery)
     query = PresetQuery(
-        name=parsing.query_str(args, "name"),
-        transformation=parsing.query_str(args, "transformation"),
-        archived=None if not archived else parsing.parse_bool(archived, "archived"),
-        page_no=parsing.query_int(args, "pageNo"),
-        page_size=parsing.query_int(args, "pageSize"),
-        sort=tuple(parsing.query_list(args, "sort")),
+        name=args.name,
+        transformation=args.transformation,
+        archived=args.archived,
+        page_no=args.page_no,
+        page_size=args.page_size,
+        sort=tuple(args.sort),
     )
     org = current_org()
-    page = org.presets.list(query)
-    return jsonify(items=[preset_object(org, p) for p in page.items], page=page.as_dict())
+    return jsonify(to_builtins(PresetsPage.of(org.org_id, org.presets.list(query))))
 
 
 @bp.get("/presets/<preset_name>")

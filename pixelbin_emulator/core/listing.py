@@ -31,15 +31,6 @@ class Page:
     item_total: int
     has_next: bool
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "type": "number",
-            "size": len(self.items),
-            "current": self.current,
-            "hasNext": self.has_next,
-            "itemTotal": self.item_total,
-        }
-
 
 def parse_sort(raw: str, allowed: Iterable[str]) -> SortKey:
     """``-key`` and ``key-`` both mean descending (docs say suffix, usage says prefix)."""

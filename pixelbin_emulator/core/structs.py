@@ -99,20 +99,25 @@ def _message(error: msgspec.ValidationError, kind: type[msgspec.Struct], what: s
     return f"{path.lstrip('.')}: {reason}"
 
 
-def decode(doc: Any, kind: type[S], what: str = "request body", *, strict: bool = True) -> S:
+def decode(doc: Any, kind: type[S], what: str = "request body") -> S:
     """``doc`` (decoded JSON) as a ``kind``, validated; a :class:`ValidationError` otherwise.
 
-    A struct that forbids unknown fields names every unknown one at once. ``strict=False``
-    reads numbers and booleans from strings (a query string's values).
+    A struct that forbids unknown fields names every unknown one at once. The wire names in a
+    struct's ``REQUIRED`` class variable are optional fields that must not be missing or null
+    ("``name`` is required", where a required field would say "must be ..."); the schema
+    publishes them as required.
     """
     if isinstance(doc, dict) and kind.__struct_config__.forbid_unknown_fields:
         unknown = sorted(set(doc) - set(fields(kind)))
         if unknown:
             raise ValidationError(f"unknown {what} fields: {', '.join(unknown)}")
     try:
-        value = msgspec.convert(doc, kind, strict=strict)
+        value = msgspec.convert(doc, kind)
     except msgspec.ValidationError as error:
         raise ValidationError(_message(error, kind, what)) from None
+    for name in getattr(kind, "REQUIRED", ()):
+        if getattr(value, fields(kind)[name].name) is None:
+            raise ValidationError(f"{name} is required")
     check = getattr(value, "check", None)
     if check is not None:
         check()

@@ -17,17 +17,56 @@ typed Structs that encode and decode fast, and JSON Schema out via ``schema_comp
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 import msgspec
 
-from ...core.structs import decode
+from ...core.structs import decode, fields
+from ..parsing import query_document
 
-__all__ = ["decode", "schemas", "to_builtins", "validated"]
+__all__ = ["decode", "decode_query", "properties", "schemas", "to_builtins", "validated"]
 
 S = TypeVar("S", bound=msgspec.Struct)
 
 REF_TEMPLATE = "#/components/schemas/{name}"
+
+
+def decode_query(args: Any, kind: type[S]) -> S:
+    """A query string's arguments (a werkzeug ``MultiDict``) as a ``kind``, validated.
+
+    The SDKs' encodings are undone first (``parsing.query_document``): the list forms of a
+    list field, ``true``/``false`` of a boolean, the digits of an integer; empty values count
+    as absent, and of a repeated scalar the first counts. Unknown arguments are ignored.
+    """
+    return decode(query_document(args, _query_kinds(kind)), kind, "query")
+
+
+def _query_kinds(kind: type[msgspec.Struct]) -> dict[str, str]:
+    """Wire name -> ``list``, ``bool``, ``int`` or ``str``: what the first pass makes of it."""
+    kinds = _QUERY_KINDS.get(kind)
+    if kinds is None:
+        kinds = {name: _scalar(field.type) for name, field in fields(kind).items()}
+        _QUERY_KINDS[kind] = kinds
+    return kinds
+
+
+_QUERY_KINDS: dict[type[msgspec.Struct], dict[str, str]] = {}
+
+
+def _scalar(kind: msgspec.inspect.Type) -> str:
+    while isinstance(kind, msgspec.inspect.Metadata):
+        kind = kind.type
+    if isinstance(kind, msgspec.inspect.UnionType):
+        (kind,) = [k for k in kind.types if not isinstance(k, msgspec.inspect.NoneType)]
+        return _scalar(kind)
+    if isinstance(kind, msgspec.inspect.ListType):
+        return "list"
+    if isinstance(kind, msgspec.inspect.BoolType):
+        return "bool"
+    if isinstance(kind, msgspec.inspect.IntType):
+        return "int"
+    return "str"
 
 
 def validated(value: S) -> S:
@@ -36,11 +75,39 @@ def validated(value: S) -> S:
 
 
 def to_builtins(value: Any) -> Any:
-    """Structs (nested, in lists) as JSON-ready dicts with their wire names."""
-    return msgspec.to_builtins(value)
+    """Structs (nested, in lists) as JSON-ready dicts with their wire names; a pre-encoded
+    ``msgspec.Raw`` field as the value it encodes."""
+    return msgspec.to_builtins(value, enc_hook=_raw)
+
+
+def _raw(value: Any) -> Any:
+    if isinstance(value, msgspec.Raw):
+        return json.loads(bytes(value))
+    raise NotImplementedError(type(value))  # pragma: no cover - msgspec's own TypeError
 
 
 def schemas(*kinds: type[msgspec.Struct]) -> dict[str, dict[str, Any]]:
     """The ``components/schemas`` entries for ``kinds`` (and the structs they refer to)."""
     _, components = msgspec.json.schema_components(kinds, ref_template=REF_TEMPLATE)
+    for kind in kinds:
+        required = list(getattr(kind, "REQUIRED", ()))
+        if required:
+            schema = components[kind.__name__]
+            schema["required"] = [*schema.get("required", ()), *required]
     return components
+
+
+def properties(kind: type[msgspec.Struct]) -> dict[str, tuple[dict[str, Any], bool]]:
+    """A struct's fields as wire name -> (schema, required), ``null`` dropped from optional
+    ones: what ``openapi.py`` makes a query's parameters of."""
+    component = schemas(kind)[kind.__name__]
+    required = set(component.get("required", ()))
+    found = {}
+    for name, schema in component["properties"].items():
+        options = [s for s in schema.get("anyOf", ()) if s != {"type": "null"}]
+        if len(options) == 1:
+            schema = options[0] | {k: v for k, v in schema.items() if k != "anyOf"}
+        if schema.get("default", 0) is None:
+            schema = {k: v for k, v in schema.items() if k != "default"}
+        found[name] = (schema, name in required)
+    return found

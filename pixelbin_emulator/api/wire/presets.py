@@ -1,4 +1,5 @@
-"""The presets API's wire shapes: addPreset and updatePreset bodies, and the preset answer.
+"""The presets API's wire shapes: addPreset and updatePreset bodies, getPresets' query, and the
+preset answer and page.
 
 ``api/presets.py`` decodes and answers with them (``api/modules.py`` lists the same answer),
 ``openapi.py`` publishes their generated schemas.
@@ -12,7 +13,9 @@ import msgspec
 from msgspec import Meta
 
 from ...core.clock import isoformat
+from ...core.listing import Page as PageRecord
 from ...core.presets import Preset as PresetRecord
+from .assets import Answer, Page, PageNo, PageSize, QueryFlag
 from .control import NonEmpty, Timestamp, Wire
 
 #: Each value is checked by the core (``core.presets.check_transformation``, with its own
@@ -46,7 +49,19 @@ class PresetUpdate(Wire):
     archived: Annotated[bool, Meta(description="a boolean")]
 
 
-class Preset(Wire, omit_defaults=False, forbid_unknown_fields=True):
+class PresetsQuery(Wire):
+    """getPresets' query; ``sort`` takes several keys, in any of the SDKs' list forms, and the
+    keys and paging are checked by the core."""
+
+    name: str | None = None
+    transformation: str | None = None
+    archived: QueryFlag | None = None
+    page_no: PageNo | None = None
+    page_size: PageSize | None = None
+    sort: list[str] = []
+
+
+class Preset(Answer):
     """A preset as addPreset, getPreset, updatePreset, deletePreset and the lists answer it."""
 
     org_id: int
@@ -74,5 +89,17 @@ class Preset(Wire, omit_defaults=False, forbid_unknown_fields=True):
         )
 
 
+class PresetsPage(Answer):
+    """A getPresets page."""
+
+    items: list[Preset]
+    page: Page
+
+    @classmethod
+    def of(cls, org_id: int, page: PageRecord) -> PresetsPage:
+        return cls(items=[Preset.of(org_id, p) for p in page.items], page=Page.of(page))
+
+
 REQUESTS = (PresetCreate, PresetUpdate)
-RESPONSES = (Preset,)
+QUERIES = (PresetsQuery,)
+RESPONSES = (Preset, PresetsPage)
