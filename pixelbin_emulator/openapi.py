@@ -21,8 +21,10 @@ from .api.wire import assets as wire_assets
 from .api.wire import control as wire_control
 from .api.wire import credentials as wire_credentials
 from .api.wire import presets as wire_presets
+from .api.wire import uploads as wire_uploads
+from .api.wire.forms import form_body
 from .core.records import ACCESS_VALUES
-from .core.signed_uploads import ASSET_DATA_FIELD, MULTIPART_PARAMS
+from .core.signed_uploads import MULTIPART_PARAMS
 
 Schema = dict[str, Any]
 # An operation's security requirements: any one of them lets a request in.
@@ -62,7 +64,6 @@ ANY_OBJECT: Schema = {"type": "object"}
 STRINGS: Schema = {"type": "array", "items": STRING}
 TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
 ACCESS: Schema = {"type": "string", "enum": list(ACCESS_VALUES)}
-ASSET_TYPE: Schema = {"type": "string", "enum": ["image", "video", "audio", "raw"]}
 
 # -- component schemas ---------------------------------------------------------------------------
 
@@ -75,48 +76,6 @@ SCHEMAS: dict[str, Schema] = {
             "status": {"type": "integer", "minimum": 400, "maximum": 599},
             "code": {"type": "string", "pattern": "^CG-0[45][0-9]{2}$"},
             "exception": STRING,
-        }
-    ),
-    "Upload": obj(
-        {
-            "orgId": INTEGER,
-            "type": {"const": "file"},
-            "name": STRING,
-            "path": STRING,
-            "fileId": STRING,
-            "access": ACCESS,
-            "tags": STRINGS,
-            "metadata": ANY_OBJECT,
-            "format": STRING,
-            "assetType": ASSET_TYPE,
-            "size": {"type": "integer", "minimum": 0},
-            "width": nullable(INTEGER),
-            "height": nullable(INTEGER),
-            "context": obj(
-                {
-                    "steps": {"type": "array"},
-                    "req": obj({"headers": ANY_OBJECT, "query": ANY_OBJECT}),
-                    "meta": obj(
-                        {
-                            "format": STRING,
-                            "size": INTEGER,
-                            "width": nullable(INTEGER),
-                            "height": nullable(INTEGER),
-                            "extension": STRING,
-                            "contentType": STRING,
-                            "assetType": ASSET_TYPE,
-                            "isImageAsset": BOOLEAN,
-                            "isAudioAsset": BOOLEAN,
-                            "isVideoAsset": BOOLEAN,
-                            "isRawAsset": BOOLEAN,
-                            "isTransformationSupported": BOOLEAN,
-                        }
-                    ),
-                }
-            ),
-            "isOriginal": BOOLEAN,
-            "_id": STRING,
-            "url": {"type": "string", "format": "uri"},
         }
     ),
     # The catalogue is the service's data (pixelbin_emulator/data/modules.json): open-ended.
@@ -171,39 +130,6 @@ SCHEMAS: dict[str, Schema] = {
             ),
         }
     ),
-    "PresignedUrlV2": obj(
-        {
-            "presignedUrl": obj(
-                {
-                    "url": {"type": "string", "format": "uri"},
-                    "fields": obj({ASSET_DATA_FIELD: STRING}),
-                }
-            )
-        }
-    ),
-    "PresignedUrlV1": obj(
-        {
-            "s3PresignedUrl": obj(
-                {
-                    "url": {"type": "string", "format": "uri"},
-                    "fields": {"type": "object", "additionalProperties": STRING},
-                }
-            )
-        }
-    ),
-    "SignedUploadRequest": {
-        "type": "object",
-        "properties": {
-            "name": STRING,
-            "path": STRING,
-            "format": STRING,
-            "access": ACCESS,
-            "tags": STRINGS,
-            "metadata": ANY_OBJECT,
-            "overwrite": BOOLEAN,
-            "filenameOverride": BOOLEAN,
-        },
-    },
 }
 
 # getDefaultAssetForPlayground: the file object plus the explore item's orgId and type.
@@ -300,13 +226,7 @@ def json_body(schema: Schema, required: bool = True) -> Schema:
     return {"required": required, "content": {JSON: {"schema": schema}}}
 
 
-def multipart_body(properties: dict[str, Schema], required: list[str]) -> Schema:
-    schema = {"type": "object", "properties": properties, "required": required}
-    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
-
-
 BINARY: Schema = {"type": "string", "format": "binary"}
-FORM_BOOLEAN: Schema = {"type": "string", "enum": ["true", "false", "1", "0"]}
 
 # -- operations ----------------------------------------------------------------------------------
 
@@ -474,20 +394,8 @@ def _folders() -> dict[str, dict[str, Schema]]:
     }
 
 
-UPLOAD_FIELDS: dict[str, Schema] = {
-    "name": STRING,
-    "path": STRING,
-    "access": ACCESS,
-    "tags": STRINGS,
-    "metadata": ANY_OBJECT,
-    "overwrite": BOOLEAN,
-    "filenameOverride": BOOLEAN,
-}
-
-
 def _uploads() -> dict[str, dict[str, Schema]]:
     uploaded = {"200": json_response("The stored file", ref("Upload"))}
-    signed_request = ref("SignedUploadRequest")
     return {
         f"{ASSETS}/upload/direct": {
             "post": operation(
@@ -495,19 +403,7 @@ def _uploads() -> dict[str, dict[str, Schema]]:
                 "fileUpload",
                 {**uploaded, **error_responses(400, 401, 413)},
                 tag="uploads",
-                body=multipart_body(
-                    {
-                        "file": BINARY,
-                        "name": STRING,
-                        "path": STRING,
-                        "access": ACCESS,
-                        "tags": STRINGS,
-                        "metadata": {"type": "string", "description": "A JSON object"},
-                        "overwrite": FORM_BOOLEAN,
-                        "filenameOverride": FORM_BOOLEAN,
-                    },
-                    ["file"],
-                ),
+                body=form_body(wire_uploads.FileUploadForm),
             )
         },
         f"{ASSETS}/upload/url": {
@@ -516,13 +412,7 @@ def _uploads() -> dict[str, dict[str, Schema]]:
                 "urlUpload: data: URLs and this emulator's CDN URLs (others with --allow-fetch)",
                 {**uploaded, **error_responses(400, 401, 413)},
                 tag="uploads",
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {"url": STRING, **UPLOAD_FIELDS},
-                        "required": ["url"],
-                    }
-                ),
+                body=json_body(ref("UrlUpload")),
             )
         },
         f"{ASSETS_V2}/upload/signed-url": {
@@ -534,13 +424,7 @@ def _uploads() -> dict[str, dict[str, Schema]]:
                     **error_responses(400, 401, 413),
                 },
                 tag="uploads",
-                body=json_body(
-                    {
-                        "allOf": [signed_request],
-                        "properties": {"expiry": {"type": "integer", "minimum": 1}},
-                    },
-                    required=False,
-                ),
+                body=json_body(ref("SignedUploadV2"), required=False),
             )
         },
         f"{PUBLIC}/signed-multipart": {
@@ -555,7 +439,7 @@ def _uploads() -> dict[str, dict[str, Schema]]:
                         "partNumber", {"type": "integer", "minimum": 1, "maximum": 10000}, "", True
                     ),
                 ],
-                body=multipart_body({"file": BINARY, ASSET_DATA_FIELD: STRING}, ["file"]),
+                body=form_body(wire_uploads.PartForm),
                 security=PUBLIC_ACCESS,
             ),
             "post": operation(
@@ -564,16 +448,7 @@ def _uploads() -> dict[str, dict[str, Schema]]:
                 {**uploaded, **error_responses(400, 403, 404, 413)},
                 tag="uploads",
                 parameters=SIGNED_QUERY,
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "parts": {"type": "array", "items": INTEGER},
-                            ASSET_DATA_FIELD: STRING,
-                        },
-                        "required": ["parts"],
-                    }
-                ),
+                body=json_body(ref("MultipartComplete")),
                 security=PUBLIC_ACCESS,
             ),
         },
@@ -586,7 +461,7 @@ def _uploads() -> dict[str, dict[str, Schema]]:
                     **error_responses(400, 401, 413),
                 },
                 tag="uploads",
-                body=json_body(signed_request, required=False),
+                body=json_body(ref("SignedUpload"), required=False),
             )
         },
         f"{PUBLIC}/s3/{{bucket}}": {
@@ -610,19 +485,7 @@ def _uploads() -> dict[str, dict[str, Schema]]:
                 },
                 tag="uploads",
                 parameters=[path_param("bucket", "The bucket the presigned POST names")],
-                body=multipart_body(
-                    {
-                        "key": STRING,
-                        "policy": STRING,
-                        "x-amz-algorithm": STRING,
-                        "x-amz-credential": STRING,
-                        "x-amz-date": STRING,
-                        "x-amz-signature": STRING,
-                        "success_action_status": STRING,
-                        "file": BINARY,
-                    },
-                    [],
-                ),
+                body=form_body(wire_uploads.PresignedPostForm),
                 security=PUBLIC_ACCESS,
             )
         },
@@ -913,6 +776,7 @@ SCHEMAS |= wire.schemas(*wire_control.REQUESTS, *wire_control.RESPONSES)
 # The presets and credentials APIs' bodies and answers.
 SCHEMAS |= wire.schemas(*wire_presets.REQUESTS, *wire_presets.RESPONSES)
 SCHEMAS |= wire.schemas(*wire_credentials.REQUESTS, *wire_credentials.RESPONSES)
+SCHEMAS |= wire.schemas(*wire_uploads.REQUESTS, *wire_uploads.FORMS, *wire_uploads.RESPONSES)
 
 ADMIN: Security = [{}, {"adminToken": []}]  # optional: only with --admin-token
 

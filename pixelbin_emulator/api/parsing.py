@@ -74,19 +74,6 @@ def query_list(args: MultiDict[str, str], key: str) -> list[str]:
     return values
 
 
-def parse_bool(value: Any, field: str, *, lenient: bool = False) -> bool:
-    """JSON booleans, or the strings ``true``/``false`` (also ``1``/``0`` when lenient)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text == "true" or (lenient and text == "1"):
-            return True
-        if text == "false" or (lenient and text == "0"):
-            return False
-    raise ValidationError(f"{field} must be true or false")
-
-
 def parse_int(value: Any, field: str) -> int:
     if isinstance(value, bool):
         raise ValidationError(f"{field} must be an integer")
@@ -110,11 +97,20 @@ def query_str(args: MultiDict[str, str], key: str) -> str | None:
     return value if value else None
 
 
-def query_document(args: MultiDict[str, str], kinds: dict[str, str]) -> dict[str, Any]:
-    """The first pass of a query (see ``wire.decode_query``): for each wire name, by its
-    ``kinds`` entry, the list (:func:`query_list`), the boolean (``true``/``false`` in any
-    case), the integer, or the string; other values are left as sent for the decoding to
-    refuse, empty ones left out."""
+#: How a query spells a boolean (case and surrounding blanks do not matter).
+QUERY_BOOLEANS = {"true": True, "false": False}
+#: How a form spells one: also ``1``/``0``.
+FORM_BOOLEANS = QUERY_BOOLEANS | {"1": True, "0": False}
+
+
+def text_document(
+    args: MultiDict[str, str], kinds: dict[str, str], booleans: dict[str, bool]
+) -> dict[str, Any]:
+    """The first pass of a query or a form, whose values are text (see ``wire.decode_query``
+    and ``wire.forms.decode_form``): for each wire name, by its ``kinds`` entry, the list
+    (:func:`query_list`), the boolean (spelled as ``booleans`` says), the integer, the object
+    (JSON text), or the string; other values are left as sent for the decoding to refuse, empty
+    ones left out."""
     doc: dict[str, Any] = {}
     for key, kind in kinds.items():
         if kind == "list":
@@ -126,13 +122,14 @@ def query_document(args: MultiDict[str, str], kinds: dict[str, str]) -> dict[str
         if not value:
             continue
         if kind == "bool":
-            text = value.strip().lower()
-            doc[key] = text == "true" if text in ("true", "false") else value
+            doc[key] = booleans.get(value.strip().lower(), value)
         elif kind == "int":
             try:
                 doc[key] = int(value.strip())
             except ValueError:
                 doc[key] = value
+        elif kind == "dict":
+            doc[key] = loads(value, key)
         else:
             doc[key] = value
     return doc
@@ -182,31 +179,4 @@ def opt_int(body: dict[str, Any], key: str) -> int | None:
     value = body.get(key)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
         raise ValidationError(f"{key} must be an integer")
-    return value
-
-
-# -- multipart form fields -------------------------------------------------------------------
-
-
-def form_str(form: MultiDict[str, str], key: str) -> str | None:
-    value = form.get(key)
-    return value if value else None
-
-
-def form_bool(form: MultiDict[str, str], key: str) -> bool:
-    value = form.get(key)
-    return False if value is None or value == "" else parse_bool(value, key, lenient=True)
-
-
-def form_tags(form: MultiDict[str, str]) -> list[str]:
-    return query_list(form, "tags")
-
-
-def form_metadata(form: MultiDict[str, str]) -> dict[str, Any]:
-    raw = form.get("metadata")
-    if raw is None or raw == "":
-        return {}
-    value = loads(raw, "metadata")
-    if not isinstance(value, dict):
-        raise ValidationError("metadata must be a JSON object")
     return value

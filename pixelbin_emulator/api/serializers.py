@@ -1,13 +1,12 @@
-"""The values answers share (a file's CDN path and URL, its timestamps) and the upload answer.
+"""The values answers share: a file's CDN path and URL, its timestamps.
 
-The other answers are structs in ``api/wire/`` (``wire/assets.py``: files, folders, listings),
-built from these helpers.
+The answers are structs in ``api/wire/`` (``wire/assets.py``: files, folders, listings;
+``wire/uploads.py``: the upload answer), built with these helpers.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import quote
 
 from ..core.clock import isoformat
@@ -43,40 +42,3 @@ def timestamps(entry: Entry) -> tuple[str, str]:
     if entry.updated_at == entry.created_at:
         return created_at, created_at
     return created_at, isoformat(entry.updated_at)
-
-
-def upload_object(org: Org, file: File, base: str) -> dict[str, Any]:
-    """fileUpload / urlUpload / signed-upload completion: the ingestion result."""
-    meta = {
-        "format": file.format,
-        "size": file.size,
-        "width": file.width,
-        "height": file.height,
-        "extension": file.extension,
-        "contentType": file.content_type,
-        "assetType": file.asset_type,
-        "isImageAsset": file.asset_type == "image",
-        "isAudioAsset": file.asset_type == "audio",
-        "isVideoAsset": file.asset_type == "video",
-        "isRawAsset": file.asset_type == "raw",
-        "isTransformationSupported": file.asset_type == "image",
-    }
-    return {
-        "orgId": org.org_id,
-        "type": "file",
-        "name": file.name,
-        "path": file.path,
-        "fileId": file.file_id,
-        "access": file.access,
-        "tags": list(file.tags),
-        "metadata": file.metadata,
-        "format": file.format,
-        "assetType": file.asset_type,
-        "size": file.size,
-        "width": file.width,
-        "height": file.height,
-        "context": {"steps": [], "req": {"headers": {}, "query": {}}, "meta": meta},
-        "isOriginal": True,
-        "_id": file.id,
-        "url": file_url(org, file, base),
-    }

@@ -20,15 +20,20 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..core.errors import EmulatorError, ValidationError
 from ..core.records import File
-from ..core.signed_uploads import (
-    ASSET_DATA_FIELD,
-    BUCKET,
-    S3Error,
-    SignedUploadRequest,
-)
+from ..core.signed_uploads import ASSET_DATA_FIELD, BUCKET, S3Error, SignedUploadRequest
 from . import parsing
 from .context import authenticate, current_org, emulator, external_base
-from .serializers import upload_object
+from .wire import decode, to_builtins
+from .wire.forms import decode_form
+from .wire.uploads import (
+    MultipartComplete,
+    PartForm,
+    PresignedUrlV1,
+    PresignedUrlV2,
+    SignedUpload,
+    SignedUploadV2,
+    Upload,
+)
 
 bp = Blueprint("signed_uploads", __name__)
 
@@ -39,18 +44,17 @@ _TOO_LARGE = "Your proposed upload exceeds the maximum allowed size"
 _SUCCESS_STATUSES = {"200": 200, "201": 201, "204": 204}
 
 
-def _signed_upload_request(*, with_expiry: bool) -> SignedUploadRequest:
-    body = parsing.json_body()
+def _signed_upload_request(body: SignedUpload, expiry: int | None = None) -> SignedUploadRequest:
     return SignedUploadRequest(
-        name=parsing.opt_str(body, "name") or None,
-        path=parsing.opt_str(body, "path"),
-        format=parsing.opt_str(body, "format") or None,
-        access=parsing.opt_str(body, "access"),
-        tags=parsing.opt_str_list(body, "tags") or [],
-        metadata=parsing.opt_dict(body, "metadata") or {},
-        overwrite=bool(parsing.opt_bool(body, "overwrite")),
-        filename_override=bool(parsing.opt_bool(body, "filenameOverride")),
-        expiry=parsing.opt_int(body, "expiry") if with_expiry else None,
+        name=body.name or None,
+        path=body.path,
+        format=body.format or None,
+        access=body.access,
+        tags=body.tags or [],
+        metadata=body.metadata or {},
+        overwrite=bool(body.overwrite),
+        filename_override=bool(body.filename_override),
+        expiry=expiry,
     )
 
 
@@ -60,9 +64,12 @@ def _signed_upload_request(*, with_expiry: bool) -> SignedUploadRequest:
 @bp.post(f"{PLATFORM}/v2.0/upload/signed-url")
 def create_signed_url_v2() -> Response:
     authenticate()
-    ticket = current_org().signed_uploads.create_multipart(_signed_upload_request(with_expiry=True))
+    body = decode(parsing.json_body(), SignedUploadV2)
+    ticket = current_org().signed_uploads.create_multipart(
+        _signed_upload_request(body, body.expiry)
+    )
     url = f"{external_base()}{MULTIPART_PATH}?{urlencode(ticket.query)}"
-    return jsonify(presignedUrl={"url": url, "fields": {ASSET_DATA_FIELD: ticket.asset_data}})
+    return jsonify(to_builtins(PresignedUrlV2.of(url, ticket.asset_data)))
 
 
 @bp.put(MULTIPART_PATH)
@@ -77,17 +84,21 @@ def upload_part() -> Response:
     upload = request.files.get("file")
     if upload is None:
         raise ValidationError("file is required")
+    form = decode_form(request.form, PartForm)
     # Read once: werkzeug spooled a large part to a temporary file, this is its only copy.
-    uploads.add_part(request.args, part_number, request.form.get(ASSET_DATA_FIELD), upload.read())
+    uploads.add_part(request.args, part_number, form.asset_data, upload.read())
     return Response(status=204)
 
 
 @bp.post(MULTIPART_PATH)
 def complete_upload() -> Response:
     org = emulator().org_of_signed_url(request.args)
-    body = parsing.json_body()
-    file = org.signed_uploads.complete(request.args, body.get("parts"), body.get(ASSET_DATA_FIELD))
-    return jsonify(upload_object(org, file, external_base()))
+    doc = parsing.json_body()
+    # The URL and the asset data are judged before the parts: an altered URL is a 403 whatever
+    # the body says.
+    session = org.signed_uploads.multipart_session(request.args, doc.get(ASSET_DATA_FIELD))
+    file = org.signed_uploads.complete(session, decode(doc, MultipartComplete).parts)
+    return jsonify(to_builtins(Upload.of(org, file, external_base())))
 
 
 # -- v1: S3-style presigned POST -------------------------------------------------------------
@@ -96,9 +107,10 @@ def complete_upload() -> Response:
 @bp.post(f"{PLATFORM}/v1.0/upload/signed-url")
 def create_signed_url() -> Response:
     authenticate()
-    ticket = current_org().signed_uploads.create_post(_signed_upload_request(with_expiry=False))
+    body = decode(parsing.json_body(), SignedUpload)
+    ticket = current_org().signed_uploads.create_post(_signed_upload_request(body))
     url = f"{external_base()}{PUBLIC}/s3/{ticket.bucket}"
-    return jsonify(s3PresignedUrl={"url": url, "fields": ticket.fields})
+    return jsonify(to_builtins(PresignedUrlV1.of(url, ticket.fields)))
 
 
 def _s3_error(status: int, code: str, message: str) -> Response:

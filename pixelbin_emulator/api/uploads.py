@@ -12,7 +12,9 @@ from ..core.names import slugify, strip_extension
 from ..core.orgs import Org
 from . import parsing, url_sources
 from .context import authenticate, current_org, external_base
-from .serializers import upload_object
+from .wire import decode, to_builtins
+from .wire.forms import decode_form
+from .wire.uploads import FileUploadForm, Upload, UrlUpload
 
 bp = Blueprint("uploads", __name__, url_prefix="/service/platform/assets/v1.0")
 bp.before_request(authenticate)
@@ -37,46 +39,38 @@ def file_upload() -> Response:
     upload = request.files.get("file")
     if upload is None:
         raise ValidationError("file is required")
-    form = request.form
+    form = decode_form(request.form, FileUploadForm)
     org = current_org()
     filename = upload.filename or "file"
     spec = UploadSpec(
         data=upload.read(),
-        name=parsing.form_str(form, "name") or default_name(org, filename),
-        path=parsing.form_str(form, "path") or "",
-        access=parsing.form_str(form, "access"),
-        tags=parsing.form_tags(form),
-        metadata=with_source(parsing.form_metadata(form)),
-        overwrite=parsing.form_bool(form, "overwrite"),
-        filename_override=parsing.form_bool(form, "filenameOverride"),
+        name=form.name or default_name(org, filename),
+        path=form.path or "",
+        access=form.access,
+        tags=form.tags or [],
+        metadata=with_source(form.metadata or {}),
+        overwrite=bool(form.overwrite),
+        filename_override=bool(form.filename_override),
         filename=filename,
     )
-    return jsonify(upload_object(org, org.assets.upload(spec), external_base()))
+    return jsonify(to_builtins(Upload.of(org, org.assets.upload(spec), external_base())))
 
 
 @bp.post("/upload/url")
 def url_upload() -> Response:
-    body = parsing.json_body()
-    url = parsing.req_str(body, "url")
-    name = parsing.opt_str(body, "name")
-    path = parsing.opt_str(body, "path") or ""
-    access = parsing.opt_str(body, "access")
-    tags = parsing.opt_str_list(body, "tags") or []
-    metadata = with_source(parsing.opt_dict(body, "metadata") or {})
-    overwrite = bool(parsing.opt_bool(body, "overwrite"))
-    filename_override = bool(parsing.opt_bool(body, "filenameOverride"))
+    body = decode(parsing.json_body(), UrlUpload)
     org = current_org()
-    fetched = url_sources.fetch(url)
+    fetched = url_sources.fetch(body.url)
     spec = UploadSpec(
         data=fetched.data,
-        name=name or default_name(org, fetched.filename),
-        path=path,
-        access=access,
-        tags=tags,
-        metadata=metadata,
-        overwrite=overwrite,
-        filename_override=filename_override,
+        name=body.name or default_name(org, fetched.filename),
+        path=body.path or "",
+        access=body.access,
+        tags=body.tags or [],
+        metadata=with_source(body.metadata or {}),
+        overwrite=bool(body.overwrite),
+        filename_override=bool(body.filename_override),
         filename=fetched.filename,
         declared_format=fetched.declared_format,
     )
-    return jsonify(upload_object(org, org.assets.upload(spec), external_base()))
+    return jsonify(to_builtins(Upload.of(org, org.assets.upload(spec), external_base())))

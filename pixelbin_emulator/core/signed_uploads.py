@@ -215,21 +215,6 @@ def _assemble(
     return buffer.getvalue(), spans
 
 
-def _part_numbers(parts: Any) -> list[int]:
-    if not isinstance(parts, list):
-        raise ValidationError("parts must be a list of part numbers")
-    numbers = []
-    for number in parts:
-        if not isinstance(number, int) or isinstance(number, bool):
-            raise ValidationError("parts must be a list of part numbers")
-        if not 1 <= number <= MAX_PART_NUMBER:
-            raise ValidationError(f"part numbers run from 1 to {MAX_PART_NUMBER}")
-        numbers.append(number)
-    if len(set(numbers)) != len(numbers):
-        raise ValidationError("parts lists a part more than once")
-    return numbers
-
-
 @dataclass(frozen=True, slots=True)
 class UploadAccount:
     """What signed uploads need of their org's identity: where the URLs point, what signs them."""
@@ -375,12 +360,19 @@ class SignedUploads:
         if value != session.asset_data:
             raise InvalidMultipartMetaError(f"{ASSET_DATA_FIELD} does not match the signed upload")
 
+    def multipart_session(self, params: Mapping[str, str], asset_data: Any) -> UploadSession:
+        """The session a signed multipart URL names, once the URL's signature and expiry and
+        the asset data sent with it are checked: what a part and a completion are judged on
+        first, before anything else they carry."""
+        session = self._verify_multipart(params)
+        self._check_asset_data(session, asset_data)
+        return session
+
     def add_part(
         self, params: Mapping[str, str], part_number: int, asset_data: Any, data: bytes
     ) -> None:
         """Store part ``part_number``; a part sent again replaces the earlier one."""
-        session = self._verify_multipart(params)
-        self._check_asset_data(session, asset_data)
+        session = self.multipart_session(params, asset_data)
         if not 1 <= part_number <= MAX_PART_NUMBER:
             raise ValidationError(f"partNumber must be between 1 and {MAX_PART_NUMBER}")
         limit = self._limits.max_file_bytes
@@ -399,11 +391,11 @@ class SignedUploads:
             session.parts[part_number] = data
             session.size = size
 
-    def complete(self, params: Mapping[str, str], parts: Any, asset_data: Any) -> File:
-        """Assemble the listed parts in order and store the file; the session is then spent."""
-        session = self._verify_multipart(params)
-        self._check_asset_data(session, asset_data)
-        numbers = _part_numbers(parts)
+    def complete(self, session: UploadSession, numbers: list[int]) -> File:
+        """Assemble the listed parts of ``session`` (from :meth:`multipart_session`) in order and
+        store the file; the session is then spent."""
+        if len(set(numbers)) != len(numbers):
+            raise ValidationError("parts lists a part more than once")
         with session.lock:
             if session.completed:
                 raise UploadCompletedError("this upload was completed already")

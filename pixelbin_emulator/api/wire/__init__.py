@@ -23,9 +23,17 @@ from typing import Any, TypeVar
 import msgspec
 
 from ...core.structs import decode, fields
-from ..parsing import query_document
+from ..parsing import QUERY_BOOLEANS, text_document
 
-__all__ = ["decode", "decode_query", "properties", "schemas", "to_builtins", "validated"]
+__all__ = [
+    "decode",
+    "decode_query",
+    "properties",
+    "schemas",
+    "text_kinds",
+    "to_builtins",
+    "validated",
+]
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -35,23 +43,25 @@ REF_TEMPLATE = "#/components/schemas/{name}"
 def decode_query(args: Any, kind: type[S]) -> S:
     """A query string's arguments (a werkzeug ``MultiDict``) as a ``kind``, validated.
 
-    The SDKs' encodings are undone first (``parsing.query_document``): the list forms of a
+    The SDKs' encodings are undone first (``parsing.text_document``): the list forms of a
     list field, ``true``/``false`` of a boolean, the digits of an integer; empty values count
     as absent, and of a repeated scalar the first counts. Unknown arguments are ignored.
     """
-    return decode(query_document(args, _query_kinds(kind)), kind, "query")
+    return decode(text_document(args, text_kinds(kind), QUERY_BOOLEANS), kind, "query")
 
 
-def _query_kinds(kind: type[msgspec.Struct]) -> dict[str, str]:
-    """Wire name -> ``list``, ``bool``, ``int`` or ``str``: what the first pass makes of it."""
-    kinds = _QUERY_KINDS.get(kind)
+def text_kinds(kind: type[msgspec.Struct]) -> dict[str, str]:
+    """Wire name -> ``list``, ``bool``, ``int``, ``dict`` or ``str``: what the first pass of a
+    query or form makes of it (inspecting a struct costs far more than reading a query, so
+    once per struct)."""
+    kinds = _TEXT_KINDS.get(kind)
     if kinds is None:
         kinds = {name: _scalar(field.type) for name, field in fields(kind).items()}
-        _QUERY_KINDS[kind] = kinds
+        _TEXT_KINDS[kind] = kinds
     return kinds
 
 
-_QUERY_KINDS: dict[type[msgspec.Struct], dict[str, str]] = {}
+_TEXT_KINDS: dict[type[msgspec.Struct], dict[str, str]] = {}
 
 
 def _scalar(kind: msgspec.inspect.Type) -> str:
@@ -66,6 +76,8 @@ def _scalar(kind: msgspec.inspect.Type) -> str:
         return "bool"
     if isinstance(kind, msgspec.inspect.IntType):
         return "int"
+    if isinstance(kind, msgspec.inspect.DictType):
+        return "dict"
     return "str"
 
 

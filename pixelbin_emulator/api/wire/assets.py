@@ -36,7 +36,7 @@ AccessText = Annotated[
     str, Meta(description="a string", extra_json_schema={"enum": list(ACCESS_VALUES)})
 ]
 Flag = Annotated[bool, Meta(description="a boolean")]
-#: A query's boolean: the SDKs send ``true``/``false`` (any case), see ``parsing.query_document``.
+#: A query's boolean: the SDKs send ``true``/``false`` (any case), see ``parsing.text_document``.
 QueryFlag = Annotated[bool, Meta(description="true or false")]
 #: Paging limits are checked by the core (``check_paging``, with its own messages).
 PageNo = Annotated[int, Meta(description="an integer", extra_json_schema={"minimum": 1})]
