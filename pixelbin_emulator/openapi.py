@@ -20,6 +20,8 @@ from .api import wire
 from .api.wire import assets as wire_assets
 from .api.wire import control as wire_control
 from .api.wire import credentials as wire_credentials
+from .api.wire import modules as wire_modules
+from .api.wire import predictions as wire_predictions
 from .api.wire import presets as wire_presets
 from .api.wire import uploads as wire_uploads
 from .api.wire.forms import form_body
@@ -78,29 +80,6 @@ SCHEMAS: dict[str, Schema] = {
             "exception": STRING,
         }
     ),
-    # The catalogue is the service's data (pixelbin_emulator/data/modules.json): open-ended.
-    "Plugin": {
-        "type": "object",
-        "properties": {
-            "identifier": STRING,
-            "name": STRING,
-            "description": STRING,
-            "credentials": {
-                "type": "object",
-                "properties": {"configured": BOOLEAN, "required": BOOLEAN},
-                "required": ["configured"],
-            },
-            "operations": {"type": "array", "items": ANY_OBJECT},
-        },
-        "required": ["identifier", "name", "credentials", "operations"],
-    },
-    "Modules": obj(
-        {
-            "delimiters": obj({"operationSeparator": STRING, "parameterSeparator": STRING}),
-            "plugins": {"type": "object", "additionalProperties": ref("Plugin")},
-            "presets": {"type": "array", "items": ref("Preset")},
-        }
-    ),
     "AppOrgDetails": obj(
         {
             "app": obj(
@@ -131,11 +110,6 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
 }
-
-# getDefaultAssetForPlayground: the file object plus the explore item's orgId and type.
-SCHEMAS["PlaygroundAsset"] = obj(
-    SCHEMAS["File"]["properties"] | {"orgId": INTEGER, "type": {"const": "file"}}
-)
 
 # -- responses -----------------------------------------------------------------------------------
 
@@ -777,6 +751,9 @@ SCHEMAS |= wire.schemas(*wire_control.REQUESTS, *wire_control.RESPONSES)
 SCHEMAS |= wire.schemas(*wire_presets.REQUESTS, *wire_presets.RESPONSES)
 SCHEMAS |= wire.schemas(*wire_credentials.REQUESTS, *wire_credentials.RESPONSES)
 SCHEMAS |= wire.schemas(*wire_uploads.REQUESTS, *wire_uploads.FORMS, *wire_uploads.RESPONSES)
+# getModules, getModule (the catalogue's plugins with the org's credential state) and the
+# playground's default asset.
+SCHEMAS |= wire.schemas(*wire_modules.RESPONSES)
 
 ADMIN: Security = [{}, {"adminToken": []}]  # optional: only with --admin-token
 
@@ -1369,64 +1346,8 @@ def _dashboard() -> dict[str, dict[str, Schema]]:
 
 TRANSFORMATION = "/service/platform/transformation/v1.0"
 PUBLIC_TRANSFORMATION = "/service/public/transformation/v1.0"
-_PREDICTION_JOB = {
-    "input": ANY_OBJECT,
-    "status": {"type": "string", "enum": ["ACCEPTED", "SUCCESS", "FAILURE"]},
-    "urls": obj({"get": {"type": "string", "format": "uri"}}),
-    "orgId": INTEGER,
-    "retention": STRING,
-    "createdAt": TIMESTAMP,
-    "_id": STRING,
-}
-_PREDICTION_RESULT = {
-    "consumedCredits": INTEGER,
-    "output": {"type": "array", "items": {"type": "string", "format": "uri"}},
-    "error": STRING,
-}
-SCHEMAS.update(
-    {
-        "PredictionJob": obj(_PREDICTION_JOB, _PREDICTION_RESULT),
-        "ControlPredictionJob": obj(_PREDICTION_JOB | {"dueAt": TIMESTAMP}, _PREDICTION_RESULT),
-        "PredictionModel": obj({"name": STRING, "displayName": STRING, "description": STRING}),
-        "PredictionSchema": obj(
-            {"name": STRING, "displayName": STRING, "description": STRING, "input": ANY_OBJECT}
-        ),
-        # The SDK README's error example (the prediction service's own shape).
-        "UsageBlockedError": obj(
-            {
-                "message": STRING,
-                "status": {"const": 403},
-                "errorCode": {"const": "JR-1000"},
-                "exception": {"const": "UsageBlockedError"},
-                "info": STRING,
-            }
-        ),
-        "PredictionSettings": obj(
-            {
-                "orgId": INTEGER,
-                "latency": nullable(NUMBER),
-                "modelLatency": {"type": "object", "additionalProperties": NUMBER},
-                "creditLimit": nullable(INTEGER),
-                "webhookRetryDelay": NUMBER,
-                "creditsUsed": INTEGER,
-            }
-        ),
-        "WebhookDelivery": obj(
-            {
-                "id": INTEGER,
-                "jobId": STRING,
-                "orgId": INTEGER,
-                "url": STRING,
-                "attempt": INTEGER,
-                "time": TIMESTAMP,
-                "status": nullable(INTEGER),
-                "error": nullable(STRING),
-                "delivered": BOOLEAN,
-                "retryIn": nullable(NUMBER),
-            }
-        ),
-    }
-)
+# The jobs, models, settings and webhook deliveries: generated from their wire structs.
+SCHEMAS |= wire.schemas(*wire_predictions.REQUESTS, *wire_predictions.RESPONSES)
 
 
 def _control_predictions_op(endpoint: str, *args: Any, **kwargs: Any) -> Schema:
@@ -1441,16 +1362,10 @@ def _predictions() -> dict[str, dict[str, Schema]]:
     create_body = {
         "required": False,
         "content": {
-            JSON: {
-                "schema": {
-                    "type": "object",
-                    "description": "`input.<name>` fields (see the model's schema), `webhook`",
-                }
-            },
-            "multipart/form-data": {"schema": {"type": "object"}},
+            media: {"schema": ref("PredictionCreate")} for media in (JSON, "multipart/form-data")
         },
     }
-    org_filter = query("orgId", INTEGER, "Only this org's (404 for an unknown org)")
+    org_only = "Only this org's (404 for an unknown org)"
     return {
         f"{TRANSFORMATION}/predictions/{{plugin}}/{{operation}}": {
             "post": operation(
@@ -1535,7 +1450,7 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                 200,
                 items_of("ControlPredictionJob"),
                 (400, 401, 404),
-                parameters=[org_filter],
+                parameters=struct_query(wire_predictions.PredictionJobsQuery, orgId=org_only),
             )
         },
         f"{CONTROL}/predictions/complete": {
@@ -1545,10 +1460,7 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                 200,
                 items_of("ControlPredictionJob"),
                 (400, 401, 404, 413),
-                body=json_body(
-                    {"type": "object", "properties": {"orgId": INTEGER, "jobId": STRING}},
-                    required=False,
-                ),
+                body=json_body(ref("PredictionsComplete"), required=False),
             )
         },
         f"{CONTROL}/predictions/settings": {
@@ -1558,7 +1470,7 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                 200,
                 ref("PredictionSettings"),
                 (400, 401, 404),
-                parameters=[query("orgId", INTEGER, "The org", required=True)],
+                parameters=struct_query(wire_predictions.PredictionSettingsQuery, orgId="The org"),
             ),
             "put": _control_predictions_op(
                 "set_prediction_settings",
@@ -1566,22 +1478,7 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                 200,
                 ref("PredictionSettings"),
                 (400, 401, 404, 413),
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "orgId": INTEGER,
-                            "latency": nullable(NUMBER),
-                            "modelLatency": {
-                                "type": "object",
-                                "additionalProperties": nullable(NUMBER),
-                            },
-                            "creditLimit": nullable(INTEGER),
-                            "webhookRetryDelay": NUMBER,
-                        },
-                        "required": ["orgId"],
-                    }
-                ),
+                body=json_body(ref("PredictionSettingsUpdate")),
             ),
         },
         f"{CONTROL}/webhooks": {
@@ -1591,7 +1488,9 @@ def _predictions() -> dict[str, dict[str, Schema]]:
                 200,
                 items_of("WebhookDelivery"),
                 (400, 401, 404),
-                parameters=[org_filter, query("jobId", STRING)],
+                parameters=struct_query(
+                    wire_predictions.WebhookDeliveriesQuery, orgId=org_only, jobId="The job"
+                ),
             )
         },
     }

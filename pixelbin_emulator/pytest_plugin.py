@@ -32,6 +32,13 @@ from flask import Flask
 
 from .api.wire import to_builtins, validated
 from .api.wire.control import FaultRuleSpec, JournalEntry
+from .api.wire.predictions import (
+    PredictionJob,
+    PredictionSettings,
+    PredictionSettingsChange,
+    WebhookDelivery,
+    settings_change,
+)
 from .app import create_app
 from .control import ControlClient
 from .core.clock import Clock, parse_instant
@@ -218,18 +225,21 @@ class EmulatorHandle:
         """Change this org's Predictions API settings: ``latency``, ``modelLatency``
         (``{"erase_bg": 2.0}``), ``creditLimit``, ``webhookRetryDelay``; the settings now."""
         store = self.emulator.predictions
-        store.configure(self.org_id, settings)
-        return store.config(self.org_id).as_dict() | {
-            "creditsUsed": store.credits_used(self.org_id)
-        }
+        store.configure(self.org_id, settings_change(settings, PredictionSettingsChange).apply)
+        config, used = store.config(self.org_id), store.credits_used(self.org_id)
+        answer: dict[str, Any] = to_builtins(PredictionSettings.of(self.org_id, config, used))
+        del answer["orgId"]
+        return answer
 
     def complete_predictions(self, job_id: str | None = None) -> list[dict[str, Any]]:
         """Complete this org's pending jobs (or one) now, so ``predictions.wait`` returns on its
         first poll without sleeping; the jobs completed, as the API shows them."""
-        return [job.as_dict() for job in self.emulator.predictions.complete(self.org_id, job_id)]
+        done = self.emulator.predictions.complete(self.org_id, job_id)
+        return [to_builtins(PredictionJob.of(job)) for job in done]
 
     def prediction_jobs(self) -> list[dict[str, Any]]:
-        return [job.as_dict() for job in self.emulator.predictions.jobs(self.org_id)]
+        jobs = self.emulator.predictions.jobs(self.org_id)
+        return [to_builtins(PredictionJob.of(job)) for job in jobs]
 
     def fail_predictions(
         self, model: str | None = None, *, message: str = "prediction failed", times: int = 1
@@ -246,15 +256,17 @@ class EmulatorHandle:
 
     def webhook_deliveries(self, job_id: str | None = None) -> list[dict[str, Any]]:
         """Every webhook delivery attempt for this org's jobs, oldest first."""
-        return [d.as_dict() for d in self.emulator.predictions.deliveries(self.org_id, job_id)]
+        deliveries = self.emulator.predictions.deliveries(self.org_id, job_id)
+        return [to_builtins(WebhookDelivery.of(d)) for d in deliveries]
 
     def wait_for_webhook(
         self, job_id: str | None = None, *, delivered: bool | None = True, timeout: float = 10.0
     ) -> dict[str, Any]:
         """Block until a webhook delivery attempt (a successful one by default) is recorded."""
-        return self.emulator.predictions.wait_for_delivery(
+        delivery = self.emulator.predictions.wait_for_delivery(
             self.org_id, job_id=job_id, delivered=delivered, timeout=timeout
-        ).as_dict()
+        )
+        return to_builtins(WebhookDelivery.of(delivery))
 
     # -- snapshots -------------------------------------------------------------------------
 

@@ -8,12 +8,22 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..core.clock import isoformat
-from ..core.errors import ValidationError
-from ..core.predictions import Job, Predictions
+from ..core.predictions import Predictions
 from . import parsing
 from .context import emulator
 from .control import _check_admin_token
+from .wire import decode, decode_query, to_builtins
+from .wire.predictions import (
+    ControlPredictionJob,
+    PredictionJobsQuery,
+    PredictionsComplete,
+    PredictionSettings,
+    PredictionSettingsQuery,
+    PredictionSettingsUpdate,
+    WebhookDeliveriesQuery,
+    WebhookDelivery,
+    settings_change,
+)
 
 bp = Blueprint("control_predictions", __name__, url_prefix="/_emulator")
 bp.before_request(_check_admin_token)
@@ -30,56 +40,50 @@ def _org_id(value: int | None) -> int | None:
 
 
 def _required_org_id(value: int | None) -> int:
-    if value is None:
-        raise ValidationError("orgId is required")
+    """An ``orgId`` its struct declares ``REQUIRED`` (so ``decode`` refused it missing)."""
+    assert value is not None
     emulator().org(value)
     return value
 
 
-def job_object(job: Job) -> dict[str, Any]:
-    """The job as the API shows it, plus when it is (or was) due on the emulator's clock."""
-    return job.as_dict() | {"dueAt": isoformat(job.due_at)}
-
-
 @bp.get("/predictions")
 def list_prediction_jobs() -> Response:
-    org_id = _org_id(parsing.query_int(request.args, "orgId"))
-    return jsonify(items=[job_object(job) for job in _store().jobs(org_id)])
+    org_id = _org_id(decode_query(request.args, PredictionJobsQuery).org_id)
+    return jsonify(
+        items=[to_builtins(ControlPredictionJob.of(job)) for job in _store().jobs(org_id)]
+    )
 
 
 @bp.post("/predictions/complete")
 def complete_prediction_jobs() -> Response:
-    body = parsing.json_body()
-    org_id = _org_id(parsing.opt_int(body, "orgId"))
-    job_id = parsing.opt_str(body, "jobId")
-    return jsonify(items=[job_object(job) for job in _store().complete(org_id, job_id)])
+    body = decode(parsing.json_body(), PredictionsComplete)
+    done = _store().complete(_org_id(body.org_id), body.job_id)
+    return jsonify(items=[to_builtins(ControlPredictionJob.of(job)) for job in done])
 
 
 def _settings(org_id: int) -> dict[str, Any]:
     store = _store()
-    return (
-        {"orgId": org_id}
-        | store.config(org_id).as_dict()
-        | {"creditsUsed": store.credits_used(org_id)}
+    return to_builtins(
+        PredictionSettings.of(org_id, store.config(org_id), store.credits_used(org_id))
     )
 
 
 @bp.get("/predictions/settings")
 def get_prediction_settings() -> Response:
-    org_id = _required_org_id(parsing.query_int(request.args, "orgId"))
+    org_id = _required_org_id(decode_query(request.args, PredictionSettingsQuery).org_id)
     return jsonify(_settings(org_id))
 
 
 @bp.put("/predictions/settings")
 def set_prediction_settings() -> Response:
-    body = parsing.json_body()
-    org_id = _required_org_id(parsing.opt_int(body, "orgId"))
-    _store().configure(org_id, {key: value for key, value in body.items() if key != "orgId"})
+    body = settings_change(parsing.json_body(), PredictionSettingsUpdate)
+    org_id = _required_org_id(body.org_id)
+    _store().configure(org_id, body.apply)
     return jsonify(_settings(org_id))
 
 
 @bp.get("/webhooks")
 def list_webhook_deliveries() -> Response:
-    org_id = _org_id(parsing.query_int(request.args, "orgId"))
-    job_id = parsing.query_str(request.args, "jobId")
-    return jsonify(items=[d.as_dict() for d in _store().deliveries(org_id, job_id)])
+    query = decode_query(request.args, WebhookDeliveriesQuery)
+    deliveries = _store().deliveries(_org_id(query.org_id), query.job_id)
+    return jsonify(items=[to_builtins(WebhookDelivery.of(d)) for d in deliveries])

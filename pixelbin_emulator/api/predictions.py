@@ -13,6 +13,7 @@ jobs produce.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,9 +23,12 @@ from werkzeug.datastructures import FileStorage
 
 from ..core import predictions as core
 from ..core.errors import EmulatorError, NotFoundError, ValidationError
-from ..core.predictions import ImageSource, Model, UsageBlockedError
+from ..core.predictions import ImageSource, Job, UsageBlockedError, Webhook
 from . import parsing, url_sources
 from .context import authenticate, current_org, emulator, external_base, settings
+from .wire import decode, to_builtins
+from .wire.predictions import PredictionCreate, PredictionJob, PredictionModel, PredictionSchema
+from .wire.predictions import UsageBlockedError as UsageBlockedAnswer
 
 bp = Blueprint("predictions", __name__, url_prefix=core.PLATFORM_PATH)
 bp.before_request(authenticate)
@@ -41,13 +45,7 @@ _SERVED_CACHE = "public, max-age=2592000"
 @bp.errorhandler(UsageBlockedError)
 def _usage_blocked(error: UsageBlockedError) -> Response:
     """The README's error shape: ``message, status, errorCode, exception, info``."""
-    response = jsonify(
-        message=error.message,
-        status=error.status,
-        errorCode=error.error_code,
-        exception=error.exception,
-        info=error.info,
-    )
+    response = jsonify(to_builtins(UsageBlockedAnswer.of(error)))
     response.status_code = error.status
     return response
 
@@ -71,19 +69,29 @@ def create_prediction(plugin: str, operation: str) -> Response:
         image,
         base_url=external_base(),
         default_latency=settings().prediction_latency,
-        webhook=webhook,
+        webhook=None if webhook is None else Webhook(webhook, _webhook_payload),
         remote_webhook_ok=settings().allow_fetch,
     )
-    return jsonify(job.as_dict())
+    return jsonify(to_builtins(PredictionJob.of(job)))
 
 
 @bp.get("/<request_id>")
 def get_prediction(request_id: str) -> Response:
-    return jsonify(emulator().predictions.get(current_org().org_id, request_id).as_dict())
+    job = emulator().predictions.get(current_org().org_id, request_id)
+    return jsonify(to_builtins(PredictionJob.of(job)))
+
+
+def _webhook_payload(job: Job) -> bytes:
+    """The body a webhook is posted: the job as getPrediction answers it, compact JSON."""
+    return json.dumps(to_builtins(PredictionJob.of(job)), separators=(",", ":")).encode()
 
 
 def _request_fields() -> tuple[dict[str, Any], dict[str, FileStorage], str | None]:
-    """``(inputs by name, uploaded files by name, webhook)`` from a JSON or multipart body."""
+    """``(inputs by name, uploaded files by name, webhook)`` from a JSON or multipart body.
+
+    The thin first pass before :class:`PredictionCreate`: a multipart form flattened (a field
+    sent once is a string), and the ``input.<name>`` fields both SDKs send taken out.
+    """
     if request.mimetype.startswith("multipart/"):
         raw: dict[str, Any] = {}
         for key in request.form:
@@ -102,20 +110,15 @@ def _request_fields() -> tuple[dict[str, Any], dict[str, FileStorage], str | Non
         files = {}
     else:
         raise ValidationError("a prediction takes a JSON or multipart/form-data body")
-    webhook = raw.pop("webhook", None)
-    if webhook is not None and (not isinstance(webhook, str) or not webhook):
-        raise ValidationError("webhook must be a URL")
-    fields: dict[str, Any] = {}
-    nested = raw.pop("input", None)
-    if nested is not None:
-        if not isinstance(nested, dict):
-            raise ValidationError("input must be an object")
-        fields.update(nested)
+    body = decode(
+        {key: raw.pop(key) for key in ("webhook", "input") if key in raw}, PredictionCreate
+    )
+    fields: dict[str, Any] = dict(body.input or {})
     for key, value in raw.items():
         if not key.startswith(INPUT_PREFIX) or key == INPUT_PREFIX:
             raise ValidationError(f"unexpected field '{key}' (inputs are sent as 'input.<name>')")
         fields[key[len(INPUT_PREFIX) :]] = value
-    return fields, files, webhook or None
+    return fields, files, body.webhook
 
 
 def _image_source(upload: FileStorage | None, value: Any) -> ImageSource:
@@ -175,13 +178,12 @@ def _stored(match: re.Match[str]) -> core.StoredFile:
 
 @public_bp.get("/service/public/transformation/v1.0/predictions")
 def list_predictions() -> Response:
-    return jsonify([model.summary() for model in core.default_models().values()])
+    return jsonify([to_builtins(PredictionModel.of(m)) for m in core.default_models().values()])
 
 
 @public_bp.get("/service/public/transformation/v1.0/predictions/schema/<name>")
 def get_prediction_schema(name: str) -> Response:
-    model: Model = core.model(name)
-    return jsonify(model.schema())
+    return jsonify(to_builtins(PredictionSchema.of(core.model(name))))
 
 
 @public_bp.get("/predictions/<path:file_path>")

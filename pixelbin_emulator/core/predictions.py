@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import pyvips
 
 from . import standins
-from .clock import Clock, isoformat
+from .clock import Clock
 from .errors import ForbiddenError, NotFoundError, ValidationError
 from .faults import Faults
 from .ids import IdFactory
@@ -101,33 +101,6 @@ class InputField:
     minimum: int | None = None
     maximum: int | None = None
 
-    def schema(self) -> dict[str, Any]:
-        if self.kind == "image":
-            return {
-                "description": self.description,
-                "oneOf": [
-                    {"type": "string", "format": "uri", "description": "URL of the image"},
-                    {"type": "string", "format": "binary", "description": "Image file"},
-                ],
-                "supportedContentTypes": list(SUPPORTED_CONTENT_TYPES),
-                "imageValidation": {
-                    "maxWidth": MAX_IMAGE_SIDE,
-                    "maxHeight": MAX_IMAGE_SIDE,
-                    "maxSize": MAX_IMAGE_BYTES,
-                },
-            }
-        kind = "string" if self.kind == "enum" else self.kind
-        out: dict[str, Any] = {"type": kind, "description": self.description}
-        if self.enum:
-            out["enum"] = list(self.enum)
-        if self.minimum is not None:
-            out["minimum"] = self.minimum
-        if self.maximum is not None:
-            out["maximum"] = self.maximum
-        if self.default is not None:
-            out["default"] = self.default
-        return out
-
 
 @dataclass(frozen=True)
 class Model:
@@ -143,23 +116,6 @@ class Model:
     @property
     def detector(self) -> bool:
         return f"{self.plugin}.{self.operation}" in standins.DETECTORS
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "displayName": self.display_name,
-            "description": self.description,
-        }
-
-    def schema(self) -> dict[str, Any]:
-        return self.summary() | {
-            "input": {
-                "type": "object",
-                "properties": {f.name: f.schema() for f in self.fields},
-                "required": [f.name for f in self.fields if f.kind == "image"],
-                "additionalProperties": False,
-            }
-        }
 
     def field(self, name: str) -> InputField | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -336,6 +292,15 @@ class StoredFile:
         return CONTENT_TYPES[self.format]
 
 
+@dataclass(frozen=True)
+class Webhook:
+    """Where a job's completion is posted, and what: ``payload`` gives the body, the job as the
+    API answers it (the API layer serializes it; the core only delivers)."""
+
+    url: str
+    payload: Callable[[Job], bytes]
+
+
 @dataclass(eq=False)
 class Job:
     id: str
@@ -346,7 +311,7 @@ class Job:
     due_at: float
     input: dict[str, Any]
     base_url: str
-    webhook: str | None
+    webhook: Webhook | None
     remote_webhook_ok: bool
     #: What the job turns into when due (unless a fault rule says otherwise).
     outcome: str
@@ -367,29 +332,11 @@ class Job:
             for n, f in enumerate(self.outputs)
         ]
 
-    def as_dict(self) -> dict[str, Any]:
-        """The job as the API answers it (key order as in the SDK README)."""
-        doc: dict[str, Any] = {
-            "input": dict(self.input),
-            "status": self.status,
-            "urls": {"get": f"{self.base_url}{PLATFORM_PATH}/{self.id}"},
-            "orgId": self.org_id,
-            "retention": RETENTION,
-            "createdAt": isoformat(self.created_at),
-            "_id": self.id,
-        }
-        if self.status == SUCCESS:
-            doc["consumedCredits"] = self.model.credits
-            doc["output"] = self.output_urls()
-        elif self.status == FAILURE:
-            doc["error"] = self.error or "prediction failed"
-        return doc
-
 
 PLATFORM_PATH = "/service/platform/transformation/v1.0/predictions"
 
 
-@dataclass
+@dataclass(frozen=True)
 class OrgConfig:
     """Per-org settings of the Predictions API (the control plane sets them)."""
 
@@ -401,14 +348,6 @@ class OrgConfig:
     credit_limit: int | None = None
     #: First webhook retry delay in real seconds (doubling, at most WEBHOOK_MAX_DELAY).
     webhook_retry_delay: float = WEBHOOK_RETRY_DELAY
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "latency": self.latency,
-            "modelLatency": dict(self.model_latency),
-            "creditLimit": self.credit_limit,
-            "webhookRetryDelay": self.webhook_retry_delay,
-        }
 
 
 @dataclass
@@ -426,20 +365,6 @@ class Delivery:
     delivered: bool = False
     #: Real seconds until the next attempt, or None when this was the last one.
     retry_in: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "jobId": self.job_id,
-            "orgId": self.org_id,
-            "url": self.url,
-            "attempt": self.attempt,
-            "time": isoformat(self.time),
-            "status": self.status,
-            "error": self.error,
-            "delivered": self.delivered,
-            "retryIn": self.retry_in,
-        }
 
 
 @dataclass
@@ -533,40 +458,13 @@ class Predictions:
         with self._lock:
             return self._org(org_id).config
 
-    def configure(self, org_id: int, doc: Mapping[str, Any]) -> OrgConfig:
-        """Change the org's settings from a document shaped like :meth:`OrgConfig.as_dict`."""
-        unknown = sorted(set(doc) - {"latency", "modelLatency", "creditLimit", "webhookRetryDelay"})
-        if unknown:
-            raise ValidationError(f"unknown prediction settings: {', '.join(unknown)}")
+    def configure(self, org_id: int, update: Callable[[OrgConfig], OrgConfig]) -> OrgConfig:
+        """Replace the org's settings by ``update(current settings)``, atomically (the API
+        layer checks and applies a change document)."""
         with self._lock:
-            current = self._org(org_id).config
-            latency = current.latency
-            if "latency" in doc:
-                latency = None if doc["latency"] is None else _seconds(doc["latency"], "latency")
-            model_latency = dict(current.model_latency)
-            if "modelLatency" in doc:
-                given = doc["modelLatency"]
-                if not isinstance(given, dict):
-                    raise ValidationError("modelLatency must be an object of model: seconds")
-                for name, seconds in given.items():
-                    model(name)  # 404 for an unknown model
-                    if seconds is None:
-                        model_latency.pop(name, None)
-                    else:
-                        model_latency[name] = _seconds(seconds, f"modelLatency.{name}")
-            limit = current.credit_limit
-            if "creditLimit" in doc:
-                limit = doc["creditLimit"]
-                if limit is not None and (
-                    not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
-                ):
-                    raise ValidationError("creditLimit must be an integer >= 0, or null")
-            delay = current.webhook_retry_delay
-            if "webhookRetryDelay" in doc:
-                delay = _seconds(doc["webhookRetryDelay"], "webhookRetryDelay", WEBHOOK_MAX_DELAY)
-            config = OrgConfig(latency, model_latency, limit, delay)
-            self._org(org_id).config = config
-            return config
+            org = self._org(org_id)
+            org.config = update(org.config)
+            return org.config
 
     def credits_used(self, org_id: int) -> int:
         with self._lock:
@@ -584,13 +482,13 @@ class Predictions:
         *,
         base_url: str,
         default_latency: float,
-        webhook: str | None = None,
+        webhook: Webhook | None = None,
         remote_webhook_ok: bool = False,
     ) -> Job:
         """Accept a job (``values`` already typed by :func:`check_input`), rendering its result
         now and revealing it when the latency has passed."""
         if webhook is not None:
-            parts = urlsplit(webhook)
+            parts = urlsplit(webhook.url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValidationError("webhook must be an http(s) URL")
         now = self.clock.time()
@@ -718,7 +616,7 @@ class Predictions:
             else:
                 job.status = job.outcome
             if job.webhook is not None:
-                payload = json.dumps(job.as_dict(), separators=(",", ":")).encode()
+                payload = job.webhook.payload(job)
                 self._queue.append(_Pending(job, payload, 1, time.monotonic()))
                 self._ensure_worker()
                 self._wake.notify_all()
@@ -810,7 +708,7 @@ class Predictions:
 
     def _deliver(self, pending: _Pending) -> None:
         job = pending.job
-        url = job.webhook or ""
+        url = job.webhook.url if job.webhook is not None else ""
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None
@@ -891,12 +789,6 @@ class Predictions:
                         + f" within {timeout:g}s"
                     )
                 self._wake.wait(left)
-
-
-def _seconds(value: Any, name: str, high: float = MAX_LATENCY) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= high:
-        raise ValidationError(f"{name} must be a number of seconds between 0 and {high:g}")
-    return float(value)
 
 
 def _fault_message(body: Any) -> str | None:

@@ -99,13 +99,18 @@ def _raw(value: Any) -> Any:
 
 
 def schemas(*kinds: type[msgspec.Struct]) -> dict[str, dict[str, Any]]:
-    """The ``components/schemas`` entries for ``kinds`` (and the structs they refer to)."""
+    """The ``components/schemas`` entries for ``kinds`` (and the structs they refer to); a
+    struct's ``EXTRA_JSON_SCHEMA`` class variable is merged into its own entry (what msgspec's
+    ``Meta(extra_json_schema=...)`` does for a field)."""
     _, components = msgspec.json.schema_components(kinds, ref_template=REF_TEMPLATE)
     for kind in kinds:
         required = list(getattr(kind, "REQUIRED", ()))
         if required:
             schema = components[kind.__name__]
             schema["required"] = [*schema.get("required", ()), *required]
+        extra = getattr(kind, "EXTRA_JSON_SCHEMA", None)
+        if extra:
+            components[kind.__name__] |= extra
     return components
 
 
