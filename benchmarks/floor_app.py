@@ -1,11 +1,12 @@
-"""The framework floor: a bare Flask app under waitress that returns canned JSON documents.
+"""The framework floor: a bare Flask app that returns canned JSON documents.
 
 ``python floor_app.py DOCS.json THREADS``: serves each document of ``DOCS.json`` (an object of
-name -> document) at ``GET /canned/<name>``, under the same WSGI server and thread count as the
-emulator. Each document is encoded once, at start, with the emulator's JSON settings (compact
-separators, key order kept, a trailing newline and the ``application/json`` content type, as
-Flask's ``jsonify`` makes them), so a request costs the framework and the server only: no
-encoding. Whatever the emulator costs beyond this is its own doing.
+name -> document) at ``GET /canned/<name>``, under the same WSGI server (the emulator's
+``LiveServer``: waitress with the emulator's changes) and thread count as the emulator. Each
+document is encoded once, at start, with the emulator's JSON settings (compact separators, key
+order kept, a trailing newline and the ``application/json`` content type, as Flask's ``jsonify``
+makes them), so a request costs the framework and the server only: no encoding. Whatever the
+emulator costs beyond this is its own doing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import json
 import sys
 
 from flask import Flask, Response
-from waitress.server import create_server
+
+from pixelbin_emulator.server import LiveServer
 
 
 def encode(doc: object) -> bytes:
@@ -36,11 +38,9 @@ def create_floor_app(docs: dict) -> Flask:
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as handle:
         docs = json.load(handle)
-    server = create_server(
-        create_floor_app(docs), host="127.0.0.1", port=0, threads=int(sys.argv[2])
-    )
-    print(f"floor ready on http://127.0.0.1:{server.effective_port}", flush=True)
-    server.run()
+    server = LiveServer(create_floor_app(docs), threads=int(sys.argv[2]))
+    print(f"floor ready on {server.url}", flush=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -289,7 +289,8 @@ class LiveServer:
         self.port = int(self._server.effective_port)
         self._thread: threading.Thread | None = None
         self._purge_interval = settings.upload_purge_interval
-        self._server.timers.call_later(self._purge_interval, self._purge_expired_uploads)
+        if "pixelbin_emulator" in getattr(app, "extensions", {}):  # else: a plain WSGI app
+            self._server.timers.call_later(self._purge_interval, self._purge_expired_uploads)
 
     def _purge_expired_uploads(self) -> None:
         """Free the parts of expired signed uploads of every org, then come back later: an

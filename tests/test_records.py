@@ -11,6 +11,7 @@ import pytest
 from pixelbin_emulator.core.changes import CREDENTIALS, PRESET, Change
 from pixelbin_emulator.core.credentials import CredentialSet
 from pixelbin_emulator.core.emulator import Emulator
+from pixelbin_emulator.core.predictions import Delivery, Job
 from pixelbin_emulator.core.presets import Preset
 from pixelbin_emulator.core.records import File, Folder
 
@@ -47,6 +48,14 @@ def org_and_sink():
 def test_every_record_is_frozen_with_slots(record):
     assert record.__dataclass_params__.frozen
     assert "__slots__" in vars(record)
+
+
+@pytest.mark.parametrize("record", [Job, Delivery])
+def test_prediction_records_are_replaced_not_mutated(record):
+    """A job is read (and serialized) outside the store's lock while the store settles it;
+    regression: it was mutated in place, status before error, so a reader could see a failed
+    job with no error."""
+    assert record.__dataclass_params__.frozen
 
 
 def test_a_preset_update_stores_a_new_record_and_publishes_it(org_and_sink):

@@ -7,12 +7,14 @@ from __future__ import annotations
 import base64
 import gc
 import io
+import logging
 import time
 from typing import Any
 
 import click
 import pytest
 import requests
+from flask import Flask
 
 from pixelbin_emulator.app import create_app
 from pixelbin_emulator.core.assets import Limits
@@ -119,3 +121,18 @@ def test_max_pending_upload_flag(monkeypatch):
     assert parse_args([]).max_pending_upload_mb == 64
     with pytest.raises(click.BadParameter, match="not in the range"):
         parse_args(["--max-pending-upload-mb", "-1"])
+
+
+def test_a_live_server_serves_a_plain_wsgi_app_without_the_purge_timer(caplog):
+    """The benchmarks' floor runs on the same server as the emulator: an app that is not the
+    emulator's gets no upload-purge timer (it would look for an emulator every interval)."""
+    app = Flask("plain")
+    app.get("/")(lambda: "plain")
+    server = LiveServer(app, settings=Settings(upload_purge_interval=0.05))
+    server.start()
+    try:
+        time.sleep(0.2)  # past a few intervals: no timer ran into a missing emulator
+        assert requests.get(server.url + "/", timeout=5).text == "plain"
+    finally:
+        server.stop()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

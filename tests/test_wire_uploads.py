@@ -28,8 +28,7 @@ from pixelbin_emulator.pytest_plugin import FETCH_HINT, default_emulator
 from pixelbin_emulator.server import LiveServer
 from pixelbin_emulator.settings import Settings
 
-from .contract import Contract
-from .form_contract import FormRecorder, form_violations
+from .contract import Contract, FormRecorder, form_violations
 from .helpers import png
 
 PNG = png()

@@ -26,7 +26,7 @@ import urllib.request
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -301,8 +301,11 @@ class Webhook:
     payload: Callable[[Job], bytes]
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class Job:
+    """A prediction job. Replaced, not mutated (under the store's lock): a reader holding one
+    serializes one consistent state."""
+
     id: str
     uuid: str
     model: Model
@@ -350,7 +353,7 @@ class OrgConfig:
     webhook_retry_delay: float = WEBHOOK_RETRY_DELAY
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One webhook delivery attempt, as the control plane lists it."""
 
@@ -500,6 +503,16 @@ class Predictions:
         latency = default_latency if latency is None else latency
         job_uuid = uuid7(now, self.ids)
         shown = dict(values)
+        inputs: dict[str, StoredFile] = {}
+        if stored is not None:
+            inputs["image"] = stored
+            shown["image"] = (
+                f"{base_url}/predictions/inputs/{model.plugin}/{model.operation}/{job_uuid}/"
+                f"image/0.{stored.format}"
+            )
+        elif image.url is not None:
+            shown["image"] = image.url
+        shown = {"image": shown["image"], **shown} if "image" in shown else shown
         job = Job(
             id=f"{model.plugin}--{model.operation}--{job_uuid}",
             uuid=job_uuid,
@@ -514,17 +527,8 @@ class Predictions:
             outcome=outcome,
             error=error,
             outputs=outputs,
+            inputs=inputs,
         )
-        if stored is not None:
-            job.inputs["image"] = stored
-            shown["image"] = (
-                f"{base_url}/predictions/inputs/{model.plugin}/{model.operation}/{job_uuid}/"
-                f"image/0.{stored.format}"
-            )
-        elif image.url is not None:
-            shown["image"] = image.url
-        shown = {"image": shown["image"], **shown} if "image" in shown else shown
-        job.input = shown
         with self._lock:
             self._check_credits(org_id, model)  # again: another create may have used them
             jobs = self._org(org_id).jobs
@@ -538,6 +542,12 @@ class Predictions:
             self._by_uuid[job_uuid] = job
             self._ensure_worker()
             self._wake.notify_all()
+        return job
+
+    def _store(self, job: Job) -> Job:
+        """Put ``job`` in place of the record of the same id (under the lock)."""
+        self._orgs[job.org_id].jobs[job.id] = job
+        self._by_uuid[job.uuid] = job
         return job
 
     def _check_credits(self, org_id: int, model: Model) -> None:
@@ -570,18 +580,18 @@ class Predictions:
         now = self.clock.time()
         with self._lock:
             ids = [org_id] if org_id is not None else list(self._orgs)
-            done: list[Job] = []
+            done: list[tuple[int, str]] = []
             for each in ids:
                 jobs = self._orgs.get(each, _OrgJobs()).jobs
                 if job_id is not None and job_id not in jobs:
                     raise NotFoundError(f"prediction '{job_id}' not found")
-                for job in jobs.values():
+                for job in list(jobs.values()):
                     if job.status == ACCEPTED and job_id in (None, job.id):
-                        job.due_at = min(job.due_at, now)
-                        done.append(job)
+                        self._store(replace(job, due_at=min(job.due_at, now)))
+                        done.append((each, job.id))
                 self._settle(each)
             self._wake.notify_all()
-            return done
+            return [self._orgs[each].jobs[done_id] for each, done_id in done]
 
     def pending(self, org_id: int | None = None) -> int:
         with self._lock:
@@ -601,7 +611,7 @@ class Predictions:
         if org is None:
             return
         now = self.clock.time()
-        for job in org.jobs.values():
+        for job in list(org.jobs.values()):
             if job.status != ACCEPTED or job.due_at > now:
                 continue
             rule = self.faults.check(
@@ -611,10 +621,10 @@ class Predictions:
                 job.org_id,
             )
             if rule is not None and (rule.status is not None or rule.drop):
-                job.status = FAILURE
-                job.error = _fault_message(rule.body) or f"failed by fault rule {rule.id}"
+                message = _fault_message(rule.body) or f"failed by fault rule {rule.id}"
+                job = self._store(replace(job, status=FAILURE, error=message))
             else:
-                job.status = job.outcome
+                job = self._store(replace(job, status=job.outcome))
             if job.webhook is not None:
                 payload = job.webhook.payload(job)
                 self._queue.append(_Pending(job, payload, 1, time.monotonic()))
