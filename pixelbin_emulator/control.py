@@ -15,7 +15,6 @@ Every method returns the decoded JSON answer (``items`` of lists unwrapped); a 4
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import urllib.error
@@ -24,7 +23,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from .api.wire import to_builtins
-from .api.wire.control import FaultRuleSpec
+from .api.wire.control import FaultRuleSpec, OrgCreate, UrlStubCreate
 
 JSON = dict[str, Any]
 
@@ -112,14 +111,14 @@ class ControlClient:
         access_key: str | None = None,
     ) -> JSON:
         """A fresh, empty org: ``{orgId, name, cloudName, apiSecret, accessKey, createdAt}``."""
-        body = _fields(
+        body = OrgCreate(
             name=name,
-            orgId=org_id,
-            cloudName=cloud_name,
-            apiSecret=api_secret,
-            accessKey=access_key,
+            org_id=org_id,
+            cloud_name=cloud_name,
+            api_secret=api_secret,
+            access_key=access_key,
         )
-        return self.call("POST", "/orgs", body)
+        return self.call("POST", "/orgs", to_builtins(body))
 
     def org(self, org_id: int) -> JSON:
         return self.call("GET", f"/orgs/{org_id}")
@@ -255,13 +254,8 @@ class ControlClient:
     def add_url_stub(
         self, url: str, data: bytes, *, status: int | None = None, org_id: int | None = None
     ) -> JSON:
-        body = _fields(
-            url=url,
-            base64=base64.b64encode(data).decode("ascii"),
-            status=status,
-            orgId=org_id,
-        )
-        return self.call("POST", "/url-stubs", body)
+        body = UrlStubCreate(url=url, base64=data, status=status, org_id=org_id)
+        return self.call("POST", "/url-stubs", to_builtins(body))
 
     def url_stubs(self, org_id: int | None = None) -> list[JSON]:
         return self.call("GET", "/url-stubs" + _params(orgId=org_id))["items"]

@@ -37,24 +37,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from .core.changes import CLOCK, CREDENTIALS, FILE, FOLDER, ORG, PRESET, Change
+from .core.documents import FORMAT as STATE_FORMAT
+from .core.documents import VERSION as STATE_VERSION
+from .core.documents import (
+    CredentialsDocument,
+    FileDocument,
+    FolderDocument,
+    OrgHead,
+    PresetDocument,
+)
 from .core.emulator import Emulator
 from .core.errors import EmulatorError
-from .core.snapshot import (
-    FORMAT as STATE_FORMAT,
-)
-from .core.snapshot import (
-    VERSION as STATE_VERSION,
-)
-from .core.snapshot import (
-    credentials_doc,
-    dump_state,
-    file_doc,
-    folder_doc,
-    import_state,
-    org_head,
-    preset_doc,
-)
+from .core.snapshot import dump_state, import_state
 
 FORMAT = "pixelbin-emulator-data"
 VERSION = 1
@@ -186,10 +183,12 @@ def _parents_first(folder: dict[str, Any]) -> tuple[int, int]:
 # -- the store -------------------------------------------------------------------------------------
 
 
-_DOCS: dict[str, Callable[[Any], dict[str, Any]]] = {
-    FOLDER: folder_doc,
-    PRESET: preset_doc,
-    CREDENTIALS: credentials_doc,
+_DOCS: dict[str, Callable[[Any], msgspec.Struct]] = {
+    ORG: OrgHead.of,
+    FILE: FileDocument.of,  # without its bytes: the committer attaches them, not under the lock
+    FOLDER: FolderDocument.of,
+    PRESET: PresetDocument.of,
+    CREDENTIALS: CredentialsDocument.of,
 }
 
 
@@ -347,13 +346,8 @@ class DurableStore:
         if change.removed:
             key = "o" if kind == ORG else "id"
             return {"k": kind, "o": org_id, "x": 1} | ({} if kind == ORG else {key: record.id})
-        if kind == ORG:
-            return {"k": ORG, "o": org_id, "d": org_head(record)}
-        if kind == FILE:
-            # The bytes are attached by the committer (base64 or a blob), not under the lock.
-            return {"k": FILE, "o": org_id, "d": file_doc(record), "data": record}
-        describe: Callable[[Any], dict[str, Any]] = _DOCS[kind]
-        return {"k": kind, "o": org_id, "d": describe(record)}
+        described = {"k": kind, "o": org_id, "d": msgspec.to_builtins(_DOCS[kind](record))}
+        return described | {"data": record} if kind == FILE else described
 
     # -- the committer ---------------------------------------------------------------------
 

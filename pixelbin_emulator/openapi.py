@@ -744,41 +744,8 @@ def _meta() -> dict[str, dict[str, Schema]]:
 
 CONTROL = "/_emulator"
 
-SCHEMAS |= {
-    "ControlOrg": obj(
-        {
-            "orgId": INTEGER,
-            "name": STRING,
-            "cloudName": STRING,
-            "apiSecret": STRING,
-            "accessKey": STRING,
-            "createdAt": TIMESTAMP,
-        }
-    ),
-    "ControlOrgs": obj({"items": {"type": "array", "items": ref("ControlOrg")}}),
-    "Removed": obj({"removed": {"type": "integer", "minimum": 0}}),
-    "JournalEntry": obj(
-        {
-            "seq": INTEGER,
-            "time": TIMESTAMP,
-            "method": STRING,
-            "path": STRING,
-            "query": STRING,
-            "status": INTEGER,
-            "operation": nullable(STRING),
-            "orgId": nullable(INTEGER),
-            "durationMs": NUMBER,
-            "requestBody": {},
-            "responseBody": {},
-            "faultId": nullable(INTEGER),
-        }
-    ),
-    "UrlStub": obj({"url": STRING, "orgId": nullable(INTEGER), "status": INTEGER, "size": INTEGER}),
-    # The seed format (docs/control-plane.md): {"orgs": [...]}, open-ended within.
-    "Snapshot": {"type": "object", "properties": {"orgs": {"type": "array"}}},
-}
-
-# The control plane's fault rules, clock and org creation: generated from their wire structs.
+# The control plane's bodies and answers, and the state document (a snapshot): generated from
+# their structs.
 SCHEMAS |= wire.schemas(*wire_control.REQUESTS, *wire_control.RESPONSES)
 # The presets and credentials APIs' bodies and answers.
 SCHEMAS |= wire.schemas(*wire_presets.REQUESTS, *wire_presets.RESPONSES)
@@ -814,8 +781,11 @@ def _control_op(
     )
 
 
+ORG_FILTER = "Only this org's (404 for an unknown org)"
+
+
 def _control() -> dict[str, dict[str, Schema]]:
-    org_filter = query("orgId", INTEGER, "Only this org's (404 for an unknown org)")
+    org_filter = query("orgId", INTEGER, ORG_FILTER)
     org_id = {**path_param("org_id", "The org's id"), "schema": INTEGER}
     rule_id = {**path_param("rule_id", "The fault rule's id"), "schema": INTEGER}
     clock = ref("ClockState")
@@ -843,17 +813,17 @@ def _control() -> dict[str, dict[str, Schema]]:
                 "create_org",
                 "Create an org (every field optional)",
                 201,
-                ref("ControlOrg"),
+                ref("OrgHead"),
                 (400, 401, 409, 413),
                 body=json_body(ref("OrgCreate"), required=False),
             ),
         },
         f"{CONTROL}/orgs/{{org_id}}": {
             "get": _control_op(
-                "get_org", "One org", 200, ref("ControlOrg"), (401, 404), parameters=[org_id]
+                "get_org", "One org", 200, ref("OrgHead"), (401, 404), parameters=[org_id]
             ),
             "delete": _control_op(
-                "drop_org", "Drop an org", 200, ref("ControlOrg"), (401, 404), parameters=[org_id]
+                "drop_org", "Drop an org", 200, ref("OrgHead"), (401, 404), parameters=[org_id]
             ),
         },
         f"{CONTROL}/domains": {
@@ -889,7 +859,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 "reset",
                 "Back to the seed",
                 200,
-                obj({"orgs": {"type": "array", "items": ref("ControlOrg")}}),
+                ref("OrgsReset"),
                 (401,),
             )
         },
@@ -901,40 +871,29 @@ def _control() -> dict[str, dict[str, Schema]]:
                     "200": {
                         "description": "The snapshot",
                         "content": {
-                            JSON: {"schema": ref("Snapshot")},
+                            JSON: {"schema": ref("StateDocument")},
                             "application/gzip": {"schema": BINARY},
                         },
                     },
                     **error_responses(400, 401, 404),
                 },
                 tag="control",
-                parameters=[
-                    org_filter,
-                    query("form", {"type": "string", "enum": ["json", "archive"]}),
-                ],
+                parameters=struct_query(wire_control.SnapshotExport, orgId=ORG_FILTER),
                 security=ADMIN,
             ),
             "put": operation(
                 "control.import_snapshot",
                 "Import a snapshot (replace everything, or merge)",
                 {
-                    "200": json_response(
-                        "The orgs imported",
-                        obj(
-                            {
-                                "mode": STRING,
-                                "orgs": {"type": "array", "items": ref("ControlOrg")},
-                            }
-                        ),
-                    ),
+                    "200": json_response("The orgs imported", ref("SnapshotImported")),
                     **error_responses(400, 401, 409, 413),
                 },
                 tag="control",
-                parameters=[query("mode", {"type": "string", "enum": ["replace", "merge"]})],
+                parameters=struct_query(wire_control.SnapshotImport),
                 body={
                     "required": True,
                     "content": {
-                        JSON: {"schema": ref("Snapshot")},
+                        JSON: {"schema": ref("StateDocument")},
                         "application/gzip": {"schema": BINARY},
                         "application/x-tar": {"schema": BINARY},
                     },
@@ -949,15 +908,14 @@ def _control() -> dict[str, dict[str, Schema]]:
                 200,
                 items_of("JournalEntry"),
                 (400, 401, 404),
-                parameters=[
-                    org_filter,
-                    query("method", STRING),
-                    query("path", STRING),
-                    query("status", INTEGER),
-                    query("operation", STRING, "An SDK method name, e.g. getFileById"),
-                    query("since", INTEGER, "Entries after this seq"),
-                    query("limit", INTEGER),
-                ],
+                parameters=struct_query(
+                    wire_control.RequestsFilter,
+                    orgId=ORG_FILTER,
+                    path="A glob (`*`)",
+                    operation="An SDK method name, e.g. getFileById",
+                    since="Entries after this seq",
+                    limit="The newest this many",
+                ),
             ),
             "delete": _control_op(
                 "clear_requests",
@@ -1056,19 +1014,7 @@ def _control() -> dict[str, dict[str, Schema]]:
                 201,
                 ref("UrlStub"),
                 (400, 401, 404, 413),
-                body=json_body(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "url": STRING,
-                            "base64": STRING,
-                            "text": STRING,
-                            "status": INTEGER,
-                            "orgId": INTEGER,
-                        },
-                        "required": ["url"],
-                    }
-                ),
+                body=json_body(ref("UrlStubCreate")),
             ),
             "delete": _control_op(
                 "remove_url_stubs",
@@ -1359,7 +1305,7 @@ def _dashboard() -> dict[str, dict[str, Schema]]:
                     "200": {
                         "description": "The state document, or its archive",
                         "content": {
-                            JSON: {"schema": ref("Snapshot")},
+                            JSON: {"schema": ref("StateDocument")},
                             "application/gzip": {"schema": BINARY},
                         },
                     }

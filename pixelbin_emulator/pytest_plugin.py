@@ -31,7 +31,7 @@ import pytest
 from flask import Flask
 
 from .api.wire import to_builtins, validated
-from .api.wire.control import FaultRuleSpec
+from .api.wire.control import FaultRuleSpec, JournalEntry
 from .api.wire.predictions import (
     PredictionJob,
     PredictionSettings,
@@ -120,7 +120,8 @@ class EmulatorHandle:
         query = JournalQuery(
             org_id=self.org_id, operation=operation, method=method, path=path, status=status
         )
-        return [entry.as_dict() for entry in self.emulator.journal.query(query)]
+        entries = self.emulator.journal.query(query)
+        return [to_builtins(JournalEntry.of(entry)) for entry in entries]
 
     def assert_called(
         self, operation: str, times: int | None = None, **filters: Any

@@ -9,8 +9,6 @@ With an admin token configured, every route but health and ready wants
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import json
 import tarfile
@@ -18,29 +16,40 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from flask import Blueprint, Response, jsonify, request
 
 from ..core.clock import parse_instant
+from ..core.documents import OrgHead
 from ..core.emulator import Emulator, normalize_host
 from ..core.errors import UnauthorizedError, ValidationError
 from ..core.faults import FaultRule
-from ..core.journal import JournalQuery
 from ..core.orgs import Org
 from ..core.signing import matches
-from ..core.snapshot import dump_state, import_state, org_head
+from ..core.snapshot import dump_state, import_state
 from ..seeds import DEFAULT_SEED_NAME, read_seed
 from . import parsing
 from .context import emulator, settings
-from .wire import decode, to_builtins
+from .wire import decode, decode_query, to_builtins
 from .wire.control import (
     ClockAdvance,
     ClockFreeze,
     ClockState,
     ControlDomain,
+    ControlOrgs,
     DomainMapping,
     FaultRuleSpec,
     FaultRuleState,
+    JournalEntry,
     OrgCreate,
+    OrgsReset,
+    Removed,
+    RequestsFilter,
+    SnapshotExport,
+    SnapshotImport,
+    SnapshotImported,
+    UrlStub,
+    UrlStubCreate,
 )
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
@@ -63,6 +72,14 @@ def _created(payload: Any) -> Response:
     response = jsonify(payload)
     response.status_code = 201
     return response
+
+
+def _answer(answer: msgspec.Struct) -> Response:
+    return jsonify(to_builtins(answer))
+
+
+def _removed(count: int) -> Response:
+    return _answer(Removed(removed=count))
 
 
 def _org_id_arg() -> int | None:
@@ -93,7 +110,7 @@ def ready() -> Response:
 
 @bp.get("/orgs")
 def list_orgs() -> Response:
-    return jsonify(items=[org_head(org) for org in emulator().orgs()])
+    return _answer(ControlOrgs(items=[OrgHead.of(org) for org in emulator().orgs()]))
 
 
 @bp.post("/orgs")
@@ -106,17 +123,17 @@ def create_org() -> Response:
         api_secret=body.api_secret,
         access_key=body.access_key,
     )
-    return _created(org_head(org))
+    return _created(to_builtins(OrgHead.of(org)))
 
 
 @bp.get("/orgs/<int:org_id>")
 def get_org(org_id: int) -> Response:
-    return jsonify(org_head(emulator().org(org_id)))
+    return _answer(OrgHead.of(emulator().org(org_id)))
 
 
 @bp.delete("/orgs/<int:org_id>")
 def drop_org(org_id: int) -> Response:
-    return jsonify(org_head(emulator().drop_org(org_id)))
+    return _answer(OrgHead.of(emulator().drop_org(org_id)))
 
 
 # -- custom domains ------------------------------------------------------------------------------
@@ -149,7 +166,7 @@ def unmap_domain(host: str) -> Response:
 def reset() -> Response:
     em = emulator()
     em.reset()
-    return jsonify(orgs=[org_head(org) for org in em.orgs()])
+    return _answer(OrgsReset(orgs=[OrgHead.of(org) for org in em.orgs()]))
 
 
 # -- snapshots -----------------------------------------------------------------------------------
@@ -157,13 +174,12 @@ def reset() -> Response:
 
 @bp.get("/snapshot")
 def export_snapshot() -> Response:
-    org_id = _org_id_arg()
-    form = request.args.get("form", "json")
-    if form == "json":
-        return jsonify(dump_state(emulator(), org_id))
-    if form != "archive":
-        raise ValidationError("form must be 'json' or 'archive'")
-    response = Response(snapshot_archive(emulator(), org_id), mimetype="application/gzip")
+    query = decode_query(request.args, SnapshotExport)
+    if query.org_id is not None:
+        emulator().org(query.org_id)  # 404 for an unknown org
+    if query.form == "json":
+        return jsonify(dump_state(emulator(), query.org_id))
+    response = Response(snapshot_archive(emulator(), query.org_id), mimetype="application/gzip")
     response.headers["Content-Disposition"] = 'attachment; filename="snapshot.tar.gz"'
     return response
 
@@ -202,10 +218,10 @@ def load_snapshot(em: Emulator, data: bytes, *, archive: bool, mode: str) -> lis
 
 @bp.put("/snapshot")
 def import_snapshot() -> Response:
-    mode = request.args.get("mode", "replace")
+    mode = decode_query(request.args, SnapshotImport).mode
     archive = request.mimetype in ARCHIVE_TYPES
     orgs = load_snapshot(emulator(), request.get_data(), archive=archive, mode=mode)
-    return jsonify(mode=mode, orgs=[org_head(org) for org in orgs])
+    return _answer(SnapshotImported(mode=mode, orgs=[OrgHead.of(org) for org in orgs]))
 
 
 # -- request journal -----------------------------------------------------------------------------
@@ -213,22 +229,16 @@ def import_snapshot() -> Response:
 
 @bp.get("/requests")
 def list_requests() -> Response:
-    args = request.args
-    query = JournalQuery(
-        org_id=_org_id_arg(),
-        method=parsing.query_str(args, "method"),
-        path=parsing.query_str(args, "path"),
-        status=parsing.query_int(args, "status"),
-        operation=parsing.query_str(args, "operation"),
-        since=parsing.query_int(args, "since"),
-        limit=parsing.query_int(args, "limit"),
-    )
-    return jsonify(items=[entry.as_dict() for entry in emulator().journal.query(query)])
+    query = decode_query(request.args, RequestsFilter).query()
+    if query.org_id is not None:
+        emulator().org(query.org_id)  # 404 for an unknown org
+    entries = emulator().journal.query(query)
+    return jsonify(items=[to_builtins(JournalEntry.of(entry)) for entry in entries])
 
 
 @bp.delete("/requests")
 def clear_requests() -> Response:
-    return jsonify(removed=emulator().journal.clear(_org_id_arg()))
+    return _removed(emulator().journal.clear(_org_id_arg()))
 
 
 # -- faults --------------------------------------------------------------------------------------
@@ -263,7 +273,7 @@ def delete_fault(rule_id: int) -> Response:
 
 @bp.delete("/faults")
 def clear_faults() -> Response:
-    return jsonify(removed=emulator().faults.clear(_org_id_arg()))
+    return _removed(emulator().faults.clear(_org_id_arg()))
 
 
 # -- clock ---------------------------------------------------------------------------------------
@@ -308,32 +318,22 @@ def reset_clock() -> Response:
 
 @bp.get("/url-stubs")
 def list_url_stubs() -> Response:
-    return jsonify(items=[stub.as_dict() for stub in emulator().url_stubs.stubs(_org_id_arg())])
+    stubs = emulator().url_stubs.stubs(_org_id_arg())
+    return jsonify(items=[to_builtins(UrlStub.of(stub)) for stub in stubs])
 
 
 @bp.post("/url-stubs")
 def add_url_stub() -> Response:
-    body = parsing.json_body()
-    url = parsing.req_str(body, "url")
-    if "base64" in body:
-        try:
-            data = base64.b64decode(body["base64"], validate=True)
-        except (binascii.Error, TypeError, ValueError):
-            raise ValidationError("base64 must be a base64 string") from None
-    elif "text" in body:
-        if not isinstance(body["text"], str):
-            raise ValidationError("text must be a string")
-        data = body["text"].encode()
-    else:
-        raise ValidationError("a stub needs its content: base64 or text")
-    org_id = parsing.opt_int(body, "orgId")
-    if org_id is not None:
-        emulator().org(org_id)
-    status = parsing.opt_int(body, "status")
+    body = decode(parsing.json_body(), UrlStubCreate)
+    if body.org_id is not None:
+        emulator().org(body.org_id)  # 404 for an unknown org
     stub = emulator().url_stubs.add(
-        url, data, status=200 if status is None else status, org_id=org_id
+        body.url,
+        body.content(),
+        status=200 if body.status is None else body.status,
+        org_id=body.org_id,
     )
-    return _created(stub.as_dict())
+    return _created(to_builtins(UrlStub.of(stub)))
 
 
 @bp.delete("/url-stubs")
@@ -342,6 +342,6 @@ def remove_url_stubs() -> Response:
     url = parsing.query_str(request.args, "url")
     stubs = emulator().url_stubs
     if url is None:
-        return jsonify(removed=stubs.clear(org_id))
+        return _removed(stubs.clear(org_id))
     stubs.remove(url, org_id)
-    return jsonify(removed=1)
+    return _removed(1)

@@ -45,7 +45,7 @@ from .serializers import cdn_path
 from .uploads import default_name, with_source
 from .wire import decode, to_builtins
 from .wire.assets import File as FileAnswer
-from .wire.control import ClockState, FaultRuleSpec, FaultRuleState
+from .wire.control import ClockState, FaultRuleSpec, FaultRuleState, JournalEntry
 
 bp = Blueprint(
     "dashboard",
@@ -424,7 +424,7 @@ def _journal(org: Org, since: int | None, limit: int | None) -> list[dict[str, A
     if klass is not None:
         entries = [e for e in entries if e.status // 100 == klass]
         entries = entries[-limit:] if limit else entries
-    return [entry.as_dict() for entry in entries]
+    return [to_builtins(JournalEntry.of(entry)) for entry in entries]
 
 
 @bp.get("/orgs/<int:org_id>/journal")

@@ -3,8 +3,8 @@
 Each org keeps its last ``limit`` entries in a deque, so a chatty test cannot grow memory
 without bound and dropping an org drops its history. Entries are small slotted records (method,
 path and query cut to 2,048 characters, status, operation, org, time, duration and short body
-excerpts) turned into dicts only when someone asks for them, which keeps recording cheap on the
-hot path.
+excerpts), serialized by the HTTP layer only when someone asks for them, which keeps recording
+cheap on the hot path.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-
-from .clock import isoformat
 
 DEFAULT_LIMIT = 1000
 #: Bytes of each request and response body kept in an entry.
@@ -42,22 +40,6 @@ class JournalEntry:
     request_body: str | None
     response_body: str | None
     fault: int | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "time": isoformat(self.time),
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "status": self.status,
-            "operation": self.operation,
-            "orgId": self.org_id,
-            "durationMs": round(self.duration * 1000, 3),
-            "requestBody": self.request_body,
-            "responseBody": self.response_body,
-            "faultId": self.fault,
-        }
 
     def line(self) -> str:
         """One readable line, as shown under a failed test."""

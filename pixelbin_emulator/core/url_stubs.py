@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from .errors import NotFoundError, ValidationError
+
+#: The statuses a stub may answer with.
+MIN_STUB_STATUS, MAX_STUB_STATUS = 100, 599
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,14 +22,6 @@ class UrlStub:
     data: bytes
     status: int = 200
     org_id: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "orgId": self.org_id,
-            "status": self.status,
-            "size": len(self.data),
-        }
 
 
 class UrlStubs:
@@ -40,7 +34,7 @@ class UrlStubs:
     ) -> UrlStub:
         if not url.lower().startswith(("http://", "https://")):
             raise ValidationError("only http(s) URLs can be stubbed")
-        if not 100 <= status <= 599:
+        if not MIN_STUB_STATUS <= status <= MAX_STUB_STATUS:
             raise ValidationError("status must be an HTTP status code")
         stub = UrlStub(url, data, status, org_id)
         with self._lock:

@@ -8,6 +8,9 @@ is its ``check()`` method. A field's ``Meta(description=...)`` completes the sen
 as structs and turned into JSON-ready values by :func:`to_builtins`. :func:`schemas` gives the
 ``components/schemas`` entries, so ``openapi.py`` writes none of these shapes by hand.
 
+:func:`decode` lives in ``core/structs.py``: the core decodes typed documents of its own (seeds
+and snapshots) and must not import ``api/``.
+
 msgspec (rather than pydantic): one small compiled dependency with no dependencies of its own,
 typed Structs that encode and decode fast, and JSON Schema out via ``schema_components``.
 """
@@ -15,89 +18,26 @@ typed Structs that encode and decode fast, and JSON Schema out via ``schema_comp
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, TypeVar
 
 import msgspec
 
-from ...core.errors import ValidationError
+from ...core.structs import decode, fields
 from ..parsing import QUERY_BOOLEANS, text_document
+
+__all__ = [
+    "decode",
+    "decode_query",
+    "properties",
+    "schemas",
+    "text_kinds",
+    "to_builtins",
+    "validated",
+]
 
 S = TypeVar("S", bound=msgspec.Struct)
 
-_AT = re.compile(r"(?P<reason>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.S)
-_MISSING = re.compile(r"Object missing required field `(?P<field>[^`]*)`")
 REF_TEMPLATE = "#/components/schemas/{name}"
-
-
-def _fields(kind: type[msgspec.Struct]) -> dict[str, msgspec.inspect.Field]:
-    info = msgspec.inspect.type_info(kind)
-    assert isinstance(info, msgspec.inspect.StructType)
-    return {field.encode_name: field for field in info.fields}
-
-
-def _description(field: msgspec.inspect.Field | None) -> str | None:
-    """The ``Meta(description=...)`` of a field, looking through ``X | None``."""
-    if field is None:
-        return None
-    kinds = [field.type]
-    while kinds:
-        kind = kinds.pop()
-        if isinstance(kind, msgspec.inspect.Metadata):
-            extra = kind.extra_json_schema or {}
-            if "description" in extra:
-                return str(extra["description"])
-            kinds.append(kind.type)
-        elif isinstance(kind, msgspec.inspect.UnionType):
-            kinds.extend(kind.types)
-    return None
-
-
-def _message(error: msgspec.ValidationError, kind: type[msgspec.Struct], what: str) -> str:
-    """msgspec's reason rephrased as "``field`` must be <its description>" where it has one."""
-    match = _AT.fullmatch(str(error))
-    assert match is not None
-    reason, path = match["reason"], match["path"]
-    fields = _fields(kind)
-    missing = _MISSING.fullmatch(reason)
-    if missing and not path:
-        name = missing["field"]
-        description = _description(fields.get(name))
-        return f"{name} must be {description}" if description else f"{name} is required"
-    if not path:
-        if reason.startswith("Expected `object`"):
-            return f"{what} must be an object"
-        return reason
-    name = re.split(r"[.\[]", path.lstrip("."), maxsplit=1)[0]
-    description = _description(fields.get(name))
-    if description:
-        return f"{name} must be {description}"
-    return f"{path.lstrip('.')}: {reason}"
-
-
-def decode(doc: Any, kind: type[S], what: str = "request body") -> S:
-    """``doc`` (decoded JSON) as a ``kind``, validated; a :class:`ValidationError` otherwise.
-
-    A struct that forbids unknown fields names every unknown one at once. The wire names in a
-    struct's ``REQUIRED`` class variable are optional fields that must not be missing or null
-    ("``name`` is required", where a required field would say "must be ..."); the schema
-    publishes them as required.
-    """
-    if isinstance(doc, dict) and kind.__struct_config__.forbid_unknown_fields:
-        unknown = sorted(set(doc) - set(_fields(kind)))
-        if unknown:
-            raise ValidationError(f"unknown {what} fields: {', '.join(unknown)}")
-    try:
-        value = msgspec.convert(doc, kind)
-    except msgspec.ValidationError as error:
-        raise ValidationError(_message(error, kind, what)) from None
-    for name in getattr(kind, "REQUIRED", ()):
-        if getattr(value, _fields(kind)[name].name) is None:
-            raise ValidationError(f"{name} is required")
-    check = getattr(value, "check", None)
-    if check is not None:
-        check()
-    return value
 
 
 def decode_query(args: Any, kind: type[S]) -> S:
@@ -116,7 +56,7 @@ def text_kinds(kind: type[msgspec.Struct]) -> dict[str, str]:
     once per struct)."""
     kinds = _TEXT_KINDS.get(kind)
     if kinds is None:
-        kinds = {name: _scalar(field.type) for name, field in _fields(kind).items()}
+        kinds = {name: _scalar(field.type) for name, field in fields(kind).items()}
         _TEXT_KINDS[kind] = kinds
     return kinds
 

@@ -1,20 +1,23 @@
-"""The control plane's wire shapes (``/_emulator/``): fault rules, the clock, org creation,
-custom domains.
+"""The control plane's wire shapes (``/_emulator/``): fault rules, the clock, orgs, custom
+domains, removals, URL stubs, the request journal and snapshot imports.
 
 Each request body and response is declared here once; ``api/control.py`` decodes and answers
 with them, ``openapi.py`` publishes their generated schemas, and the pytest plugin and
-``ControlClient`` build the same :class:`FaultRuleSpec`.
+``ControlClient`` build the same :class:`FaultRuleSpec`. An org is answered as the state
+document's :class:`~pixelbin_emulator.core.documents.OrgHead` (the head of its document), and a
+snapshot is a :class:`~pixelbin_emulator.core.documents.StateDocument`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
 from ...core.clock import MAX_EPOCH, Clock, isoformat
+from ...core.documents import OrgHead, StateDocument, Timestamp
 from ...core.errors import ValidationError
 from ...core.faults import (
     FORBIDDEN_HEADERS,
@@ -26,7 +29,11 @@ from ...core.faults import (
     NO_BODY_STATUSES,
     FaultRule,
 )
+from ...core.journal import JournalEntry as JournalRecord
+from ...core.journal import JournalQuery
 from ...core.registry import MAX_ORG_ID, MAX_TEXT_LENGTH
+from ...core.url_stubs import MAX_STUB_STATUS, MIN_STUB_STATUS
+from ...core.url_stubs import UrlStub as UrlStubRecord
 
 # RFC 9110 §5.6.2 token; a field value is visible Latin-1 text, spaces and tabs (§5.5: no CR,
 # LF or NUL; WSGI headers are Latin-1 strings).
@@ -172,7 +179,6 @@ class FaultRuleState(Wire, omit_defaults=False, forbid_unknown_fields=True):
 
 _RANGE = "between 1970 and the end of year 9999 (UTC)"
 Epoch = Annotated[float, Meta(ge=0, le=MAX_EPOCH, description=f"epoch seconds {_RANGE}")]
-Timestamp = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]
 #: What ``datetime.fromisoformat`` reads (a date alone too), so no ``date-time`` format.
 IsoInstant = Annotated[str, Meta(description="an ISO-8601 timestamp (UTC without an offset)")]
 
@@ -285,5 +291,159 @@ class ControlDomain(Wire, omit_defaults=False, forbid_unknown_fields=True):
     org_id: int
 
 
-REQUESTS = (FaultRuleSpec, ClockFreeze, ClockAdvance, OrgCreate, DomainMapping)
-RESPONSES = (FaultRuleState, ClockState, ControlDomain)
+Integer = Annotated[int, Meta(description="an integer")]
+
+
+class ControlOrgs(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """``GET /_emulator/orgs``."""
+
+    items: list[OrgHead]
+
+
+class OrgsReset(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """``POST /_emulator/reset``: the orgs of the seed."""
+
+    orgs: list[OrgHead]
+
+
+class SnapshotExport(Wire):
+    """``GET /_emulator/snapshot``'s query: one org's (or every org's) state, as JSON or as a
+    ``.tar.gz`` with the files' bytes."""
+
+    org_id: Integer | None = None
+    form: Annotated[Literal["json", "archive"], Meta(description="'json' or 'archive'")] = "json"
+
+
+class SnapshotImport(Wire):
+    """``PUT /_emulator/snapshot``'s query: replace every org, or merge by ``orgId``."""
+
+    mode: Annotated[Literal["replace", "merge"], Meta(description="'replace' or 'merge'")] = (
+        "replace"
+    )
+
+
+class SnapshotImported(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """``PUT /_emulator/snapshot``: how it was imported and the orgs the snapshot held."""
+
+    mode: str
+    orgs: list[OrgHead]
+
+
+class Removed(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """How many journal entries, fault rules or URL stubs a ``DELETE`` removed."""
+
+    removed: Annotated[int, Meta(ge=0)]
+
+
+class UrlStubCreate(Wire):
+    """``POST /_emulator/url-stubs``: the bytes ``urlUpload`` gets from ``url`` (``base64``
+    wins over ``text``); unknown fields are ignored. The core checks the URL's scheme."""
+
+    url: Annotated[str, Meta(min_length=1, description="a non-empty http(s) URL")]
+    base64: Annotated[bytes, Meta(description="a base64 string")] | None = None
+    text: Annotated[str, Meta(description="a string")] | None = None
+    status: (
+        Annotated[
+            int,
+            Meta(
+                ge=MIN_STUB_STATUS,
+                le=MAX_STUB_STATUS,
+                description=f"an HTTP status code ({MIN_STUB_STATUS} to {MAX_STUB_STATUS})",
+            ),
+        ]
+        | None
+    ) = None
+    org_id: Integer | None = None
+
+    def check(self) -> None:
+        if self.base64 is None and self.text is None:
+            raise ValidationError("a stub needs its content: base64 or text")
+
+    def content(self) -> bytes:
+        return self.base64 if self.base64 is not None else (self.text or "").encode()
+
+
+class UrlStub(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """A URL stub as the control plane shows it: its size, not its bytes."""
+
+    url: str
+    org_id: int | None
+    status: int
+    size: int
+
+    @classmethod
+    def of(cls, stub: UrlStubRecord) -> UrlStub:
+        return cls(url=stub.url, org_id=stub.org_id, status=stub.status, size=len(stub.data))
+
+
+class RequestsFilter(Wire):
+    """``GET /_emulator/requests``' query: every filter optional; ``path`` is a glob."""
+
+    org_id: Integer | None = None
+    method: str | None = None
+    path: str | None = None
+    status: Integer | None = None
+    operation: str | None = None
+    since: Integer | None = None
+    limit: Integer | None = None
+
+    def query(self) -> JournalQuery:
+        """The core's query: the same filters, field for field."""
+        return JournalQuery(**msgspec.structs.asdict(self))
+
+
+class JournalEntry(Wire, omit_defaults=False, forbid_unknown_fields=True):
+    """A request and its answer as the journal holds them (bodies cut to a short excerpt)."""
+
+    seq: int
+    time: Timestamp
+    method: str
+    path: str
+    query: str
+    status: int
+    operation: str | None
+    org_id: int | None
+    duration_ms: float
+    request_body: str | None
+    response_body: str | None
+    fault_id: int | None
+
+    @classmethod
+    def of(cls, entry: JournalRecord) -> JournalEntry:
+        return cls(
+            seq=entry.seq,
+            time=isoformat(entry.time),
+            method=entry.method,
+            path=entry.path,
+            query=entry.query,
+            status=entry.status,
+            operation=entry.operation,
+            org_id=entry.org_id,
+            duration_ms=round(entry.duration * 1000, 3),
+            request_body=entry.request_body,
+            response_body=entry.response_body,
+            fault_id=entry.fault,
+        )
+
+
+REQUESTS = (
+    FaultRuleSpec,
+    ClockFreeze,
+    ClockAdvance,
+    OrgCreate,
+    DomainMapping,
+    UrlStubCreate,
+    StateDocument,
+)
+RESPONSES = (
+    FaultRuleState,
+    ClockState,
+    ControlDomain,
+    OrgHead,
+    ControlOrgs,
+    OrgsReset,
+    SnapshotImported,
+    Removed,
+    UrlStub,
+    JournalEntry,
+)
