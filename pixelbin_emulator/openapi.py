@@ -409,9 +409,7 @@ def _uploads() -> dict[str, dict[str, Schema]]:
                 tag="uploads",
                 parameters=[
                     *SIGNED_QUERY,
-                    query(
-                        "partNumber", {"type": "integer", "minimum": 1, "maximum": 10000}, "", True
-                    ),
+                    *struct_query(wire_uploads.PartQuery, partNumber="The part's number"),
                 ],
                 body=form_body(wire_uploads.PartForm),
                 security=PUBLIC_ACCESS,
@@ -785,7 +783,7 @@ ORG_FILTER = "Only this org's (404 for an unknown org)"
 
 
 def _control() -> dict[str, dict[str, Schema]]:
-    org_filter = query("orgId", INTEGER, ORG_FILTER)
+    (org_filter,) = struct_query(wire_control.OrgFilter, orgId=ORG_FILTER)
     org_id = {**path_param("org_id", "The org's id"), "schema": INTEGER}
     rule_id = {**path_param("rule_id", "The fault rule's id"), "schema": INTEGER}
     clock = ref("ClockState")
@@ -1022,7 +1020,9 @@ def _control() -> dict[str, dict[str, Schema]]:
                 200,
                 ref("Removed"),
                 (400, 401, 404),
-                parameters=[org_filter, query("url", STRING)],
+                parameters=struct_query(
+                    wire_control.UrlStubsRemoval, orgId=ORG_FILTER, url="One stub's URL"
+                ),
             ),
         },
     }

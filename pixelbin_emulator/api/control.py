@@ -42,6 +42,7 @@ from .wire.control import (
     FaultRuleState,
     JournalEntry,
     OrgCreate,
+    OrgFilter,
     OrgsReset,
     Removed,
     RequestsFilter,
@@ -50,6 +51,7 @@ from .wire.control import (
     SnapshotImported,
     UrlStub,
     UrlStubCreate,
+    UrlStubsRemoval,
 )
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
@@ -83,7 +85,7 @@ def _removed(count: int) -> Response:
 
 
 def _org_id_arg() -> int | None:
-    org_id = parsing.query_int(request.args, "orgId")
+    org_id = decode_query(request.args, OrgFilter).org_id
     if org_id is not None:
         emulator().org(org_id)  # 404 for an unknown org
     return org_id
@@ -339,7 +341,7 @@ def add_url_stub() -> Response:
 @bp.delete("/url-stubs")
 def remove_url_stubs() -> Response:
     org_id = _org_id_arg()
-    url = parsing.query_str(request.args, "url")
+    url = decode_query(request.args, UrlStubsRemoval).url
     stubs = emulator().url_stubs
     if url is None:
         return _removed(stubs.clear(org_id))

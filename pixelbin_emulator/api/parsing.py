@@ -74,29 +74,6 @@ def query_list(args: MultiDict[str, str], key: str) -> list[str]:
     return values
 
 
-def parse_int(value: Any, field: str) -> int:
-    if isinstance(value, bool):
-        raise ValidationError(f"{field} must be an integer")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    raise ValidationError(f"{field} must be an integer")
-
-
-def query_int(args: MultiDict[str, str], key: str) -> int | None:
-    value = args.get(key)
-    return None if value is None or value == "" else parse_int(value, key)
-
-
-def query_str(args: MultiDict[str, str], key: str) -> str | None:
-    value = args.get(key)
-    return value if value else None
-
-
 #: How a query spells a boolean (case and surrounding blanks do not matter).
 QUERY_BOOLEANS = {"true": True, "false": False}
 #: How a form spells one: also ``1``/``0``.
@@ -133,50 +110,3 @@ def text_document(
         else:
             doc[key] = value
     return doc
-
-
-# -- typed fields of a JSON body -----------------------------------------------------------
-
-
-def opt_str(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ValidationError(f"{key} must be a string")
-    return value
-
-
-def req_str(body: dict[str, Any], key: str) -> str:
-    value = opt_str(body, key)
-    if not value:
-        raise ValidationError(f"{key} is required")
-    return value
-
-
-def opt_bool(body: dict[str, Any], key: str) -> bool | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, bool):
-        raise ValidationError(f"{key} must be a boolean")
-    return value
-
-
-def opt_dict(body: dict[str, Any], key: str) -> dict[str, Any] | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, dict):
-        raise ValidationError(f"{key} must be an object")
-    return value
-
-
-def opt_str_list(body: dict[str, Any], key: str) -> list[str] | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValidationError(f"{key} must be a list of strings")
-    return value
-
-
-def opt_int(body: dict[str, Any], key: str) -> int | None:
-    value = body.get(key)
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise ValidationError(f"{key} must be an integer")
-    return value

@@ -23,11 +23,12 @@ from ..core.records import File
 from ..core.signed_uploads import ASSET_DATA_FIELD, BUCKET, S3Error, SignedUploadRequest
 from . import parsing
 from .context import authenticate, current_org, emulator, external_base
-from .wire import decode, to_builtins
+from .wire import decode, decode_query, to_builtins
 from .wire.forms import decode_form
 from .wire.uploads import (
     MultipartComplete,
     PartForm,
+    PartQuery,
     PresignedUrlV1,
     PresignedUrlV2,
     SignedUpload,
@@ -75,10 +76,8 @@ def create_signed_url_v2() -> Response:
 @bp.put(MULTIPART_PATH)
 def upload_part() -> Response:
     uploads = emulator().org_of_signed_url(request.args).signed_uploads
-    raw_number = request.args.get("partNumber")
-    if not raw_number:
-        raise ValidationError("partNumber is required")
-    part_number = parsing.parse_int(raw_number, "partNumber")
+    part_number = decode_query(request.args, PartQuery).part_number
+    assert part_number is not None  # REQUIRED
     if not request.mimetype.startswith("multipart/"):
         raise ValidationError("a part is sent as a multipart/form-data body")
     upload = request.files.get("file")

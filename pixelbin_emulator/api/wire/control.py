@@ -306,6 +306,19 @@ class OrgsReset(Wire, omit_defaults=False, forbid_unknown_fields=True):
     orgs: list[OrgHead]
 
 
+class OrgFilter(Wire):
+    """The ``orgId`` query of the control routes that list or remove one org's entries (every
+    org's without it)."""
+
+    org_id: Integer | None = None
+
+
+class UrlStubsRemoval(OrgFilter):
+    """``DELETE /_emulator/url-stubs``' query: one stub by its URL, else all (of one org)."""
+
+    url: str | None = None
+
+
 class SnapshotExport(Wire):
     """``GET /_emulator/snapshot``'s query: one org's (or every org's) state, as JSON or as a
     ``.tar.gz`` with the files' bytes."""

@@ -12,7 +12,7 @@ tags and metadata (``check_tags_and_metadata``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
@@ -76,6 +76,15 @@ class FileUploadForm(UploadOptions):
     metadata: Annotated[dict[str, Any], Meta(description="a JSON object")] | None = None
     overwrite: FormFlag | None = None
     filename_override: FormFlag | None = None
+
+
+class PartQuery(Wire):
+    """The part's number, in the signed URL's query (whose other arguments the core checks);
+    its range is the core's to refuse, after the URL."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("partNumber",)
+
+    part_number: Annotated[PartNumber, Meta(description="an integer")] | None = None
 
 
 class PartForm(Wire):
