@@ -41,7 +41,7 @@ from ..core.snapshot import dump_state
 from .context import emulator, settings
 from .control import load_snapshot, snapshot_archive
 from .errors import error_response
-from .serializers import cdn_path
+from .file_urls import cdn_path
 from .uploads import default_name, with_source
 from .wire import decode, to_builtins
 from .wire.assets import File as FileAnswer

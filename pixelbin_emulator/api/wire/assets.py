@@ -24,7 +24,7 @@ from ...core.records import ACCESS_VALUES, Entry
 from ...core.records import File as FileRecord
 from ...core.records import Folder as FolderRecord
 from ..encoding import encode_value
-from ..serializers import file_url, timestamps, url_file_path
+from ..file_urls import file_url, timestamps, url_file_path
 from .control import Timestamp, Wire
 
 # -- request bodies and queries ----------------------------------------------------------------

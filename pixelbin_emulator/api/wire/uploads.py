@@ -21,7 +21,7 @@ from ...core.errors import ValidationError
 from ...core.orgs import Org
 from ...core.records import File
 from ...core.signed_uploads import ASSET_DATA_FIELD, MAX_EXPIRY, MAX_PART_NUMBER
-from ..serializers import file_url
+from ..file_urls import file_url
 from .assets import Access, AccessText, Answer, AssetType, Flag, Size, Strings, Text, Url
 from .control import Wire
 

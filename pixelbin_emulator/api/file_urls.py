@@ -1,4 +1,4 @@
-"""The values answers share: a file's CDN path and URL, its timestamps.
+"""What answers say of a file besides its record's fields: its CDN path and URL, its timestamps.
 
 The answers are structs in ``api/wire/`` (``wire/assets.py``: files, folders, listings;
 ``wire/uploads.py``: the upload answer), built with these helpers.
