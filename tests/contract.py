@@ -35,7 +35,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from werkzeug.datastructures import MultiDict
 
-from pixelbin_emulator.api.parsing import FORM_BOOLEANS, query_list
+from pixelbin_emulator.api.parsing import FORM_BOOLEANS, QUERY_BOOLEANS, query_list
 from pixelbin_emulator.openapi import openapi_document
 
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
@@ -138,7 +138,9 @@ class Contract:
                 continue
             found += [
                 f"{where}: {key}={value!r}: {error.message}"
-                for error in validator.iter_errors(_query_value(value, validator.schema))
+                for error in validator.iter_errors(
+                    _text_value(value, _types(validator.schema), QUERY_BOOLEANS)
+                )
             ]
         return found
 
@@ -181,14 +183,20 @@ class Contract:
         ]
 
 
-def _query_value(text: str, schema: dict[str, Any]) -> Any:
-    """A query string's value as its schema's type reads it (left a string when it does not
-    read as one, for the schema to refuse)."""
-    kind, read = schema.get("type"), text.strip()
-    if kind == "integer" and _INTEGER.fullmatch(read):
+def _text_value(text: str, types: set[str], booleans: dict[str, bool]) -> Any:
+    """A query's or form's text as a property of ``types`` reads it: an integer's digits, a
+    boolean as ``booleans`` spells it, an object's JSON text (left a string when it does not read
+    as one, for the schema to refuse)."""
+    read = text.strip()
+    if "integer" in types and _INTEGER.fullmatch(read):
         return int(read)
-    if kind == "boolean" and read.lower() in ("true", "false"):
-        return read.lower() == "true"
+    if "boolean" in types and read.lower() in booleans:
+        return booleans[read.lower()]
+    if "object" in types:
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
     return text
 
 
@@ -280,18 +288,6 @@ def _types(schema: dict[str, Any]) -> set[str]:
     return found
 
 
-def _value(text: str, types: set[str]) -> Any:
-    """The JSON value a form's text stands for under a property of ``types``."""
-    if "boolean" in types:
-        return FORM_BOOLEANS.get(text.strip().lower(), text)
-    if "object" in types:
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    return text
-
-
 def form_violations(
     contract: Contract, endpoint: str, form: MultiDict[str, str], files: list[str]
 ) -> list[str]:
@@ -319,7 +315,7 @@ def form_violations(
             found.append(f"{where}: {name} is sent as a list, described as {sorted(types)}")
             continue
         else:
-            value = _value(text, types)
+            value = _text_value(text, types, FORM_BOOLEANS)
         root = {"allOf": [schema], "components": contract.document["components"]}
         found += [
             f"{where}: {name}: {error.message}"

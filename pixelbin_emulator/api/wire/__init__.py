@@ -17,6 +17,7 @@ typed Structs that encode and decode fast, and JSON Schema out via ``schema_comp
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, TypeVar
 
@@ -50,18 +51,12 @@ def decode_query(args: Any, kind: type[S]) -> S:
     return decode(text_document(args, text_kinds(kind), QUERY_BOOLEANS), kind, "query")
 
 
+@functools.cache
 def text_kinds(kind: type[msgspec.Struct]) -> dict[str, str]:
     """Wire name -> ``list``, ``bool``, ``int``, ``dict`` or ``str``: what the first pass of a
     query or form makes of it (inspecting a struct costs far more than reading a query, so
     once per struct)."""
-    kinds = _TEXT_KINDS.get(kind)
-    if kinds is None:
-        kinds = {name: _scalar(field.type) for name, field in fields(kind).items()}
-        _TEXT_KINDS[kind] = kinds
-    return kinds
-
-
-_TEXT_KINDS: dict[type[msgspec.Struct], dict[str, str]] = {}
+    return {name: _scalar(field.type) for name, field in fields(kind).items()}
 
 
 def _scalar(kind: msgspec.inspect.Type) -> str:
